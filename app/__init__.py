@@ -1,0 +1,96 @@
+"""Relais: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import PROJECT_ROOT, check_production, from_env
+from app.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app from the environment, then `config` overrides (tests pass theirs here)."""
+    settings = from_env()
+    if config:
+        settings.update(config)
+    check_production(settings)
+
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(settings)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["RELAIS_PROXY_COUNT"]:
+        n = app.config["RELAIS_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    _init_logging(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from app.core import errors, filters, headers, navigation
+
+    errors.register(app)
+    filters.register(app)
+    headers.register(app)
+    navigation.register(app)
+    return app
+
+
+def _init_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.auth.session import init_login
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"],
+        timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"],
+    )
+    limiter.init_app(app)
+    init_login(app, login_manager)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin.views import bp as admin_bp
+    from app.auth.views import bp as auth_bp
+    from app.core.views import bp as core_bp
+    from app.devmail.views import bp as devmail_bp
+    from app.directory.views import bp as directory_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(directory_bp, url_prefix="/annuaire")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    if app.config["RELAIS_ENV"] != "production":
+        app.register_blueprint(devmail_bp, url_prefix="/dev/mailbox")
+
+
+def _register_cli(app: Flask) -> None:
+    from app.auth.cli import users_cli
+    from app.demo.cli import demo_cli
+    from app.directory.cli import schools_cli
+
+    for group in (users_cli, demo_cli, schools_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,5 @@
+"""Administration pages (users, invitations)."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)

@@ -1,0 +1,152 @@
+"""Settings read from the environment.
+
+Everything an operator sets lives here, with a default that gives the embedded mode (SQLite under
+`instance/`, jobs in-process, mail in the dev mailbox). `RELAIS_ENV=production` turns the defaults
+that would be unsafe into refusals, each explained in one line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+# Never a real secret: lets the embedded mode start, and production refuses it.
+DEV_SECRET_KEY = "relais-dev-secret-not-for-production"  # noqa: S105
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """A setting that makes the application unsafe or unusable: the message is one line."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} doit être un nombre entier (reçu : {raw!r}).") from exc
+
+
+def normalise_database_url(url: str) -> str:
+    """Hosting platforms hand out `postgres://`; SQLAlchemy 2 wants a driver named."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def from_env(env: Mapping[str, str] | None = None) -> dict:
+    """Build the Flask config from environment variables (see README, « Configuration »)."""
+    env = os.environ if env is None else env
+    relais_env = env.get("RELAIS_ENV", "development").strip().lower()
+    if relais_env not in ENVIRONMENTS:
+        raise ConfigError(
+            f"RELAIS_ENV doit valoir {', '.join(ENVIRONMENTS)} (reçu : {relais_env!r})."
+        )
+    instance = Path(env.get("RELAIS_INSTANCE_PATH") or DEFAULT_INSTANCE)
+    database_url = normalise_database_url(
+        env.get("DATABASE_URL") or f"sqlite:///{instance / 'relais.sqlite3'}"
+    )
+    mail_server = env.get("MAIL_SERVER") or None
+    redis_url = env.get("REDIS_URL") or None
+    production = relais_env == "production"
+
+    config = {
+        "RELAIS_ENV": relais_env,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
+        "DEBUG": _bool(env.get("FLASK_DEBUG")),
+        "RELAIS_BASE_URL": (env.get("RELAIS_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "RELAIS_PROXY_COUNT": _int(env, "RELAIS_PROXY_COUNT", 0),
+        # Database
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Jobs: no REDIS_URL means the same RQ jobs run in-process, at once.
+        "REDIS_URL": redis_url,
+        "RQ_QUEUE": env.get("RELAIS_QUEUE", "relais"),
+        # Mail: no MAIL_SERVER means every message goes to the dev mailbox.
+        "MAIL_SERVER": mail_server,
+        "MAIL_PORT": _int(env, "MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER")
+        or "Relais Ecole Numérique <relais@localhost>",
+        "MAIL_TIMEOUT": _int(env, "MAIL_TIMEOUT", 15),
+        "MAIL_SUPPRESS_SEND": False,
+        "DEV_MAILBOX_DIR": env.get("RELAIS_DEV_MAILBOX") or str(instance / "mailbox"),
+        # Accounts
+        "INVITATION_MAX_AGE": timedelta(days=_int(env, "RELAIS_INVITATION_DAYS", 7)),
+        "PASSWORD_RESET_MAX_AGE": timedelta(hours=_int(env, "RELAIS_RESET_HOURS", 24)),
+        "PASSWORD_MIN_LENGTH": _int(env, "RELAIS_PASSWORD_MIN_LENGTH", 10),
+        # Argon2id; the test configuration lowers these so the suite stays fast.
+        "ARGON2_TIME_COST": _int(env, "RELAIS_ARGON2_TIME_COST", 3),
+        "ARGON2_MEMORY_COST": _int(env, "RELAIS_ARGON2_MEMORY_KIB", 65536),
+        "ARGON2_PARALLELISM": _int(env, "RELAIS_ARGON2_PARALLELISM", 2),
+        "LOGIN_RATE_LIMIT": env.get("RELAIS_LOGIN_RATE_LIMIT") or "10 per minute;50 per hour",
+        "LOGIN_ACCOUNT_RATE_LIMIT": env.get("RELAIS_LOGIN_ACCOUNT_RATE_LIMIT")
+        or "5 per minute;20 per hour",
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": env.get("RELAIS_RATELIMIT_PREFIX", "relais"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Sessions
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "relais_session",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(env, "RELAIS_SESSION_HOURS", 12)),
+        # Forms
+        "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token already
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        "MAX_CONTENT_LENGTH": _int(env, "RELAIS_MAX_UPLOAD_MB", 25) * 1024 * 1024,
+        # Locale
+        "BABEL_DEFAULT_LOCALE": "fr_BE",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+    }
+    return config
+
+
+def check_production(config: Mapping) -> None:
+    """Refuse a production start that would be unsafe; one line says why."""
+    if config.get("RELAIS_ENV") != "production":
+        return
+    secret = config.get("SECRET_KEY") or ""
+    if not secret or secret == DEV_SECRET_KEY:
+        raise ConfigError(
+            "Production refusée : SECRET_KEY manquante ou laissée à la valeur de développement."
+        )
+    if len(secret) < 32:
+        raise ConfigError("Production refusée : SECRET_KEY doit compter au moins 32 caractères.")
+    if config.get("DEBUG"):
+        raise ConfigError("Production refusée : le mode debug (FLASK_DEBUG) est activé.")
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        raise ConfigError(
+            "Production refusée : DATABASE_URL pointe vers SQLite ; utilisez PostgreSQL."
+        )
+    if not config.get("REDIS_URL"):
+        raise ConfigError(
+            "Production refusée : REDIS_URL manquante (files de tâches et limites de connexion)."
+        )
+    if not config.get("MAIL_SERVER"):
+        raise ConfigError(
+            "Production refusée : MAIL_SERVER manquant ; les e-mails iraient dans la boîte de dev."
+        )

@@ -1,0 +1,38 @@
+"""Jinja filters: dates and times in Europe/Brussels, written the Belgian French way."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+from flask_babel import format_date, format_datetime
+from markupsafe import Markup
+
+
+def datetime_fr(value: datetime | None) -> str:
+    """ "20 août 2021 12:15", as the seed writes it."""
+    if value is None:
+        return ""
+    return format_datetime(value, "d MMMM y HH:mm")
+
+
+def date_fr(value: date | datetime | None) -> str:
+    """ "20 août 2021"."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "d MMMM y")
+    return format_date(value, "d MMMM y")
+
+
+def time_tag(value: datetime | None) -> Markup:
+    """A <time> element: machine-readable instant, human-readable French text."""
+    if value is None:
+        return Markup("")
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), datetime_fr(value))
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(datetime_fr)
+    app.add_template_filter(date_fr)
+    app.add_template_filter(time_tag)

@@ -1,0 +1,5 @@
+"""The dev mailbox pages (never registered in production)."""
+
+from flask import Blueprint
+
+bp = Blueprint("devmail", __name__)

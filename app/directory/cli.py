@@ -1,0 +1,5 @@
+"""`flask schools …` commands."""
+
+from flask.cli import AppGroup
+
+schools_cli = AppGroup("schools", help="Annuaire des écoles (fichier signalétique FASE).")

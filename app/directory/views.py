@@ -1,0 +1,5 @@
+"""Directory pages: schools, suppliers, equipment."""
+
+from flask import Blueprint
+
+bp = Blueprint("directory", __name__)

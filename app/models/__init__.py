@@ -1,0 +1,25 @@
+"""All models, imported here so that Alembic and the app see the whole schema."""
+
+from app.models.catalogue import PortalCategory, RequestType
+from app.models.equipment import Equipment
+from app.models.invitation import Invitation
+from app.models.outbox import OutboxMessage, OutboxStatus
+from app.models.school import Establishment, Site
+from app.models.supplier import Supplier
+from app.models.user import ROLE_VALUES, Role, User, normalise_email
+
+__all__ = [
+    "ROLE_VALUES",
+    "Equipment",
+    "Establishment",
+    "Invitation",
+    "OutboxMessage",
+    "OutboxStatus",
+    "PortalCategory",
+    "RequestType",
+    "Role",
+    "Site",
+    "Supplier",
+    "User",
+    "normalise_email",
+]

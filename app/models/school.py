@@ -1,0 +1,79 @@
+"""The school directory: establishments (FASE FE) and their sites (FASE FI).
+
+A site is keyed by (FE, FI): one building can host several establishments (CEFA), each with its
+own row. The public file has no site name, so a site is shown by its establishment's name and its
+own address, as the Ecole Numérique ticket frame does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+
+class Establishment(db.Model):
+    __tablename__ = "establishment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fase: Mapped[int] = mapped_column(unique=True)  # FE
+    name: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    locality: Mapped[str] = mapped_column(String(120), default="")
+    network: Mapped[str] = mapped_column(String(120), default="")  # Réseau
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    sites: Mapped[list[Site]] = relationship(
+        back_populates="establishment", order_by="Site.fi", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Establishment FE {self.fase}>"
+
+
+class Site(db.Model):
+    __tablename__ = "school_site"
+    __table_args__ = (
+        UniqueConstraint("establishment_id", "fi"),
+        Index("ix_school_site_fi", "fi"),
+        Index("ix_school_site_postal_code", "postal_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishment.id"))
+    fi: Mapped[int]  # FASE implantation number
+    address: Mapped[str] = mapped_column(String(255), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    locality: Mapped[str] = mapped_column(String(120), default="")
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    # The compulsory types of teaching given there, e.g. "Maternel ordinaire, Primaire ordinaire".
+    teaching: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    establishment: Mapped[Establishment] = relationship(back_populates="sites")
+
+    @property
+    def fe(self) -> int:
+        return self.establishment.fase
+
+    @property
+    def name(self) -> str:
+        return self.establishment.name
+
+    @property
+    def full_address(self) -> str:
+        return " ".join(p for p in (self.address, self.postal_code, self.locality) if p)
+
+    @property
+    def label(self) -> str:
+        """The ticket frame's line: "FI 5136 - FE 2559 - name (address postal-code LOCALITY)"."""
+        return f"FI {self.fi} - FE {self.fe} - {self.name} ({self.full_address})"
+
+    def __repr__(self) -> str:
+        return f"<Site FE {self.establishment_id} FI {self.fi}>"

@@ -1,0 +1,37 @@
+"""Supplier companies that maintain programme equipment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.models.user import User
+
+
+class Supplier(db.Model):
+    __tablename__ = "supplier"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    # The one address that receives the company's notifications; it may or may not belong to
+    # one of its users (the seed: secondary addresses get no notification).
+    reference_email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="supplier", order_by="User.full_name")
+
+    @validates("reference_email")
+    def _lower(self, _key, value: str) -> str:
+        return value.strip().lower()
+
+    def __repr__(self) -> str:
+        return f"<Supplier {self.name}>"

@@ -1,0 +1,15 @@
+"""Absolute links for messages, built from RELAIS_BASE_URL: jobs run outside any request."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+
+def external_url(endpoint: str, **values) -> str:
+    base = urlsplit(current_app.config["RELAIS_BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
