@@ -90,7 +90,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
-    from app.directory.cli import schools_cli
+    from app.directory.cli import catalogue_cli, schools_cli
 
-    for group in (users_cli, demo_cli, schools_cli):
+    for group in (users_cli, demo_cli, schools_cli, catalogue_cli):
         app.cli.add_command(group)
