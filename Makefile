@@ -36,8 +36,8 @@ translations: install ## compile the French catalogue
 	$(BIN)/pybabel compile --use-fuzzy -d app/translations --statistics 2>&1 | tail -n 1
 
 messages: install ## re-extract marked strings into the catalogue (run after changing texts)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --omit-header --no-location --sort-output -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --omit-header --no-location --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --project Relais -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 
 db: install
 	$(BIN)/flask db upgrade

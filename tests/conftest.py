@@ -172,6 +172,28 @@ def app(make_app):
 
 
 @pytest.fixture
+def run_jobs():
+    """Run what the queue holds, as a worker would. In-process mode has run it already."""
+
+    def _run(app=None):
+        from flask import current_app
+        from rq import SimpleWorker
+
+        from app.jobs import get_queue
+
+        target = app or current_app._get_current_object()
+        with target.app_context():
+            if not target.config["REDIS_URL"]:
+                return 0
+            queue = get_queue()
+            count = queue.count
+            SimpleWorker([queue], connection=queue.connection).work(burst=True)
+            return count
+
+    return _run
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

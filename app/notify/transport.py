@@ -7,7 +7,6 @@ import smtplib
 from flask import current_app
 from flask_mail import Connection, Message
 
-from app.extensions import mail
 from app.models import OutboxMessage
 
 
@@ -48,7 +47,7 @@ def deliver(message: OutboxMessage) -> None:
 
         store(msg.as_bytes())
         return
-    connection = _TimedConnection(mail.state)
+    connection = _TimedConnection(current_app.extensions["mail"])
     try:
         with connection:
             refused = connection.host.sendmail(
