@@ -1,0 +1,61 @@
+"""Sign in, move around and sign out in real Chromium, with and without JavaScript."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from tests import factories
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(page, base, user):
+    page.goto(f"{base}/connexion")
+    page.get_by_label("Adresse e-mail").fill(user.email)
+    page.get_by_label("Mot de passe").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("heading", name=f"Bienvenue, {user.full_name}").wait_for()
+
+
+def test_sign_in_and_out_on_a_phone(live_server, phone_page):
+    user = factories.user("teacher", full_name="Élise Dupont")
+    db.session.commit()
+    _sign_in(phone_page, live_server.url, user)
+    # Nothing wider than the screen.
+    assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # The boosted sign-in replaced the body: the CSRF header must be the new session's,
+    # or the next htmx request would be refused.
+    header = phone_page.locator("[hx-headers]").first.get_attribute("hx-headers")
+    form_token = phone_page.locator("input[name=csrf_token]").first.input_value()
+    assert form_token in header
+    phone_page.get_by_label("Mon compte : Élise Dupont").click()
+    phone_page.get_by_role("button", name="Se déconnecter").click()
+    phone_page.get_by_text("Vous êtes déconnecté·e.").wait_for()
+    assert phone_page.url.endswith("/connexion")
+
+
+def test_wrong_password_message_without_javascript(live_server, browser):
+    user = factories.user()
+    db.session.commit()
+    context = browser.new_context(java_script_enabled=False, locale="fr-BE")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/connexion")
+    page.get_by_label("Adresse e-mail").fill(user.email)
+    page.get_by_label("Mot de passe").fill("mauvais mot de passe")
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_text("Adresse e-mail ou mot de passe incorrect.").wait_for()
+    assert page.get_by_label("Adresse e-mail").input_value() == user.email
+    context.close()
+
+
+def test_boosted_link_to_a_missing_page_shows_the_404(live_server, phone_page):
+    user = factories.user()
+    db.session.commit()
+    _sign_in(phone_page, live_server.url, user)
+    phone_page.evaluate(
+        "() => { const a = document.createElement('a'); a.href = '/nulle-part'; a.id = 'x';"
+        " a.textContent = 'x'; document.querySelector('main').append(a); htmx.process(a); }"
+    )
+    phone_page.click("#x")
+    phone_page.get_by_role("heading", name="Page introuvable").wait_for()
