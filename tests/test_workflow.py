@@ -1,0 +1,104 @@
+"""The transition table, over every (state, action, actor): GUIDE §2 written out again here.
+
+The expected outcomes are spelled out independently of app.tickets.workflow, so that a change to
+the table that the GUIDE does not make shows up as a failure.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from app.tickets.workflow import (
+    Action,
+    Actor,
+    NoSupplier,
+    NotAllowed,
+    Status,
+    WrongState,
+    available_actions,
+    check,
+    target_status,
+)
+
+O, P, D, C, X = Status.OPEN, Status.IN_PROGRESS, Status.DONE, Status.CLOSED, Status.CANCELLED  # noqa: E741 (short names keep the table readable)
+A, CO, S, T, SYS = Actor.ASSISTANT, Actor.COORDINATOR, Actor.SUPPLIER, Actor.TEACHER, Actor.SYSTEM
+
+# action: ({source: target}, allowed actors) — straight from the GUIDE's table.
+EXPECTED = {
+    Action.PLAN: ({O: P}, {S, A}),
+    Action.RESCHEDULE: ({P: P}, {S}),
+    Action.FINISH: ({P: D}, {S}),
+    Action.FINISH_ON_SPOT: ({O: D}, {S}),
+    Action.APPROVE: ({D: C}, {T, A}),
+    Action.REOPEN: ({D: O}, {T, A}),
+    Action.AUTO_CLOSE: ({D: C}, {SYS}),
+    Action.SEND_BACK: ({O: O, P: O}, {S}),
+    Action.REASSIGN_SUPPLIER: ({O: O, P: O}, {A, CO}),
+    Action.CANCEL: ({O: X, P: X, D: X}, {A}),
+    Action.ASSIGN_TECHNICIAN: ({O: O, P: P, D: D}, {S}),
+    Action.CHANGE_ASSIGNEE: ({O: O, P: P, D: D}, {A}),
+}
+NEEDS_SUPPLIER = {
+    Action.PLAN,
+    Action.RESCHEDULE,
+    Action.FINISH,
+    Action.FINISH_ON_SPOT,
+    Action.SEND_BACK,
+    Action.ASSIGN_TECHNICIAN,
+}
+
+
+def test_every_action_is_specified():
+    assert set(EXPECTED) == set(Action)
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "actor"), list(itertools.product(Status, Action, Actor))
+)
+def test_transition(status, action, actor):
+    moves, actors = EXPECTED[action]
+    if actor not in actors:
+        with pytest.raises(NotAllowed):
+            check(action, status, actor, has_supplier=True)
+    elif status not in moves:
+        with pytest.raises(WrongState):
+            check(action, status, actor, has_supplier=True)
+    else:
+        transition = check(action, status, actor, has_supplier=True)
+        assert target_status(transition, status) == moves[status]
+
+
+@pytest.mark.parametrize("action", sorted(NEEDS_SUPPLIER))
+def test_visit_actions_need_a_supplier(action):
+    moves, actors = EXPECTED[action]
+    status, actor = next(iter(moves)), next(iter(actors))
+    with pytest.raises(NoSupplier):
+        check(action, status, actor, has_supplier=False)
+
+
+def test_final_states_allow_nothing():
+    for status, actor in itertools.product((C, X), Actor):
+        assert available_actions(status, actor, has_supplier=True) == []
+
+
+def test_buttons_follow_the_seed():
+    # OUVERT, for the supplier: « Intervention en cours » comes first.
+    first = available_actions(O, S, has_supplier=True)[0]
+    assert first.label == "Intervention en cours"
+    # EN COURS: « Intervention terminée » is offered, planning again is a reschedule.
+    labels = [t.label for t in available_actions(P, S, has_supplier=True)]
+    assert "Intervention terminée" in labels
+    assert "Intervention en cours" not in labels
+    # TERMINÉ, for the teacher: approve or reopen, nothing else.
+    assert [t.action for t in available_actions(D, T, has_supplier=True)] == [
+        Action.APPROVE,
+        Action.REOPEN,
+    ]
+
+
+def test_outsiders_never_act():
+    for status in Status:
+        assert available_actions(status, Actor.OTHER_SUPPLIER, has_supplier=True) == []
+        assert available_actions(status, Actor.OTHER_TEACHER, has_supplier=True) == []
