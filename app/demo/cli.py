@@ -1,5 +1,57 @@
 """`flask demo …` commands."""
 
+from __future__ import annotations
+
+import sys
+import time
+from functools import partial
+
+import click
+from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
+from app.core.cli import CommandError
+from app.extensions import db
 
 demo_cli = AppGroup("demo", help="Données de démonstration.")
+
+
+@demo_cli.command("seed")
+def seed_command() -> None:
+    """Importe l'annuaire, crée le catalogue, des fournisseurs, des comptes et du matériel."""
+    from app.demo.seed import DemoSeedError, seed_demo
+    from app.directory.schools_import import SchoolFileError
+
+    if current_app.config["RELAIS_ENV"] == "production":
+        raise CommandError(
+            _("Refusé en production : les mots de passe des comptes de démonstration sont publics.")
+        )
+    progress = partial(click.progressbar, show_pos=True) if sys.stdout.isatty() else None
+    started = time.perf_counter()
+    try:
+        report = seed_demo(progress=progress)
+        db.session.commit()
+    except (SchoolFileError, DemoSeedError) as exc:
+        db.session.rollback()
+        raise CommandError(str(exc)) from exc
+    except BaseException:
+        db.session.rollback()
+        raise
+    for line in report.lines():
+        click.echo(line)
+    seconds = format_decimal(time.perf_counter() - started, format="0.0")
+    click.echo(_("Durée : %(seconds)s s", seconds=seconds))
+
+
+@demo_cli.command("accounts")
+def accounts_command() -> None:
+    """Liste les comptes de démo : RÔLE E-MAIL MOT-DE-PASSE [SOCIÉTÉ ou FE:FI]."""
+    from app.demo.accounts import DEMO_ACCOUNTS
+
+    for account in DEMO_ACCOUNTS:
+        fields = [account.role, account.email, account.password]
+        if account.where:
+            fields.append(account.where)
+        click.echo(" ".join(fields))

@@ -1,0 +1,230 @@
+"""Demo data: the real school directory, the default catalogue, invented companies and people.
+
+`seed_demo()` is idempotent: every object has a natural key (a supplier's name, an account's
+e-mail address, an equipment label) and only what is missing is created; nothing that exists is
+changed, so a second run creates nothing. It is deterministic: the equipment plan comes from a
+`random.Random` with a fixed seed over the sites sorted by (FE, FI), and a serial number is drawn
+from its label alone. It does not commit.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.auth.passwords import hash_password
+from app.demo.accounts import DEMO_ACCOUNTS, DEMO_SUPPLIERS
+from app.directory.catalogue import CatalogueReport, ensure_default_catalogue
+from app.directory.schools_import import ImportReport, ProgressFactory, import_schools
+from app.extensions import db
+from app.models import Equipment, Establishment, Role, Site, Supplier, User
+
+SEED = 20250401
+SITES_WITH_EQUIPMENT = 60  # besides the demo teachers' sites
+
+
+@dataclass(frozen=True)
+class DemoLot:
+    lot: str
+    model: str
+    wave: int  # the programme's call for projects: the "EN01" of a label
+    serial_prefix: str
+    warranty_end: date  # of the first deliveries; later ones run a few weeks longer
+    per_site: tuple[int, int]  # how many a site received, at least and at most
+
+
+DEMO_LOTS = (
+    DemoLot("Lot 01", "Ordinateur portable 14 pouces", 1, "5CD", date(2026, 8, 31), (4, 12)),
+    DemoLot("Lot 02", "Écran interactif 75 pouces", 1, "IFP", date(2027, 6, 30), (1, 3)),
+    DemoLot("Lot 03", "Tablette 10 pouces", 1, "R9T", date(2025, 12, 31), (6, 16)),
+    DemoLot("Lot 04", "Vidéoprojecteur", 2, "VPX", date(2028, 8, 31), (1, 2)),
+    DemoLot("Lot 05", "Visualiseur de documents", 2, "DCV", date(2029, 8, 31), (1, 2)),
+)
+
+
+@dataclass
+class SeedReport:
+    schools: ImportReport
+    catalogue: CatalogueReport
+    suppliers_created: list[str] = field(default_factory=list)
+    accounts_created: list[str] = field(default_factory=list)
+    equipment_created: int = 0
+    equipment_planned: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.schools.changed
+            or self.catalogue.changed
+            or self.suppliers_created
+            or self.accounts_created
+            or self.equipment_created
+        )
+
+    def lines(self) -> list[str]:
+        n = format_decimal
+        out = [_("Annuaire des écoles :")]
+        out += [f"  {line}" for line in self.schools.lines()]
+        out.append(_("Catalogue :"))
+        out += [f"  {line}" for line in self.catalogue.lines()]
+        out.append(
+            _("Fournisseurs créés : %(count)s", count=n(len(self.suppliers_created)))
+            + (f" ({', '.join(self.suppliers_created)})" if self.suppliers_created else "")
+        )
+        out.append(_("Comptes créés : %(count)s", count=n(len(self.accounts_created))))
+        out.append(
+            _(
+                "Matériels créés : %(created)s (sur %(planned)s prévus)",
+                created=n(self.equipment_created),
+                planned=n(self.equipment_planned),
+            )
+        )
+        if self.changed:
+            out.append(_("Données de démonstration en place (comptes : flask demo accounts)."))
+        else:
+            out.append(_("Données de démonstration déjà en place : rien de nouveau."))
+        return out
+
+
+class DemoSeedError(RuntimeError):
+    """The demo data cannot be built (e.g. a demo teacher's site is not in the directory)."""
+
+
+def seed_demo(*, progress: ProgressFactory | None = None) -> SeedReport:
+    report = SeedReport(
+        schools=import_schools(progress=progress), catalogue=ensure_default_catalogue()
+    )
+    suppliers = _ensure_suppliers(report)
+    sites = _sites_by_fase()
+    _ensure_accounts(report, suppliers, sites)
+    _ensure_equipment(report, suppliers, sites)
+    db.session.flush()
+    return report
+
+
+def _ensure_suppliers(report: SeedReport) -> dict[str, Supplier]:
+    existing = {s.name: s for s in db.session.scalars(select(Supplier))}
+    for spec in DEMO_SUPPLIERS:
+        if spec.name not in existing:
+            supplier = Supplier(
+                name=spec.name, reference_email=spec.reference_email, phone=spec.phone
+            )
+            db.session.add(supplier)
+            existing[spec.name] = supplier
+            report.suppliers_created.append(spec.name)
+    return existing
+
+
+def _sites_by_fase() -> dict[tuple[int, int], Site]:
+    rows = db.session.execute(
+        select(Site, Establishment.fase)
+        .join(Site.establishment)
+        .order_by(Establishment.fase, Site.fi)
+    )
+    return {(fase, site.fi): site for site, fase in rows}
+
+
+def _ensure_accounts(
+    report: SeedReport, suppliers: dict[str, Supplier], sites: dict[tuple[int, int], Site]
+) -> None:
+    emails = set(db.session.scalars(select(User.email)))
+    for account in DEMO_ACCOUNTS:
+        if account.email in emails:
+            continue
+        site = None
+        if account.site is not None:
+            site = sites.get(account.site)
+            if site is None:
+                raise DemoSeedError(
+                    _(
+                        "L'implantation FE %(fe)s / FI %(fi)s de %(name)s n'est pas dans "
+                        "l'annuaire.",
+                        fe=account.site[0],
+                        fi=account.site[1],
+                        name=account.full_name,
+                    )
+                )
+        db.session.add(
+            User(
+                email=account.email,
+                full_name=account.full_name,
+                role=Role(account.role).value,
+                password_hash=hash_password(account.password),
+                phone=account.phone,
+                supplier=suppliers[account.supplier] if account.supplier else None,
+                site=site,
+            )
+        )
+        emails.add(account.email)
+        report.accounts_created.append(account.email)
+
+
+@dataclass(frozen=True)
+class _PlannedItem:
+    lot: DemoLot
+    label: str
+    site_key: tuple[int, int]
+    warranty_end: date
+
+
+def equipment_plan(site_keys: list[tuple[int, int]]) -> list[_PlannedItem]:
+    """The same list for the same sites, every time: which site got what, under which label."""
+    rng = random.Random(SEED)
+    teacher_sites = [a.site for a in DEMO_ACCOUNTS if a.site is not None]
+    others = sorted(key for key in site_keys if key not in teacher_sites)
+    chosen = teacher_sites + sorted(rng.sample(others, min(SITES_WITH_EQUIPMENT, len(others))))
+    numbers = dict.fromkeys((lot.lot for lot in DEMO_LOTS), 0)
+    plan = []
+    for index, site_key in enumerate(chosen):
+        # The demo teachers' schools got every lot; the others one to three of them.
+        lots = DEMO_LOTS if index < len(teacher_sites) else rng.sample(DEMO_LOTS, rng.randint(1, 3))
+        for lot in sorted(lots, key=lambda lot: lot.lot):
+            delivered_late = timedelta(days=rng.choice((0, 0, 14, 30, 61)))
+            for _i in range(rng.randint(*lot.per_site)):
+                numbers[lot.lot] += 1
+                label = f"EN{lot.wave:02d}-LOT{lot.lot[-2:]}-{numbers[lot.lot]:05d}"
+                plan.append(_PlannedItem(lot, label, site_key, lot.warranty_end + delivered_late))
+    return plan
+
+
+def serial_for(label: str, prefix: str) -> str:
+    """A manufacturer-like serial number drawn from the label alone (stable across runs)."""
+    rng = random.Random(label)
+    return prefix + "".join(rng.choices(string.digits + "ABCDEFGHJKLMNPQRSTUVWXYZ", k=7))
+
+
+def _ensure_equipment(
+    report: SeedReport, suppliers: dict[str, Supplier], sites: dict[tuple[int, int], Site]
+) -> None:
+    maintainer = {lot: suppliers[s.name] for s in DEMO_SUPPLIERS for lot in s.lots}
+    plan = equipment_plan(list(sites))
+    report.equipment_planned = len(plan)
+    labels = set(db.session.scalars(select(Equipment.label).where(Equipment.label.is_not(None))))
+    serials = set(db.session.scalars(select(Equipment.serial).where(Equipment.serial.is_not(None))))
+    for item in plan:
+        if item.label in labels:
+            continue
+        serial = serial_for(item.label, item.lot.serial_prefix)
+        if serial in serials:
+            serial = None  # another item holds it: the label alone identifies this one
+        db.session.add(
+            Equipment(
+                lot=item.lot.lot,
+                model=item.lot.model,
+                label=item.label,
+                serial=serial,
+                site=sites[item.site_key],
+                supplier=maintainer[item.lot.lot],
+                warranty_end=item.warranty_end,
+            )
+        )
+        labels.add(item.label)
+        if serial:
+            serials.add(serial)
+        report.equipment_created += 1

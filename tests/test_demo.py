@@ -1,0 +1,157 @@
+"""Demo data: `flask demo seed` (idempotent, deterministic) and `flask demo accounts`."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from zxcvbn import zxcvbn
+
+from app.demo.accounts import DEMO_ACCOUNTS, DEMO_SUPPLIERS
+from app.demo.seed import equipment_plan, seed_demo
+from app.extensions import db
+from app.models import Equipment, Establishment, PortalCategory, Role, Site, Supplier, User
+from tests.conftest import csrf_token
+
+LABEL = re.compile(r"EN0[12]-LOT0[1-5]-\d{5}")
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def totals() -> dict[str, int]:
+    return {
+        model.__name__: count(model)
+        for model in (Establishment, Site, PortalCategory, Supplier, User, Equipment)
+    }
+
+
+def test_seed_twice_creates_everything_once(app):
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    assert "Fournisseurs créés : 3" in first.output
+    assert f"Comptes créés : {len(DEMO_ACCOUNTS)}" in first.output
+    after_first = totals()
+    assert after_first["Establishment"] == 2726
+    assert after_first["Site"] == 4604
+    assert after_first["PortalCategory"] == 3
+    assert after_first["Supplier"] == 3
+    assert after_first["User"] == len(DEMO_ACCOUNTS)
+    assert 200 <= after_first["Equipment"] <= 1000
+
+    second = runner.invoke(args=["demo", "seed"])
+    assert second.exit_code == 0, second.output
+    assert "Fournisseurs créés : 0" in second.output
+    assert "Comptes créés : 0" in second.output
+    assert "Matériels créés : 0" in second.output
+    assert "Données de démonstration déjà en place : rien de nouveau." in second.output
+    assert "Aucun changement." in second.output  # the directory import said so too
+    assert totals() == after_first
+
+
+def test_seeded_data_is_what_the_demo_needs(app):
+    seed_demo()
+    db.session.commit()
+
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    roles = [u.role for u in users.values()]
+    assert roles.count(Role.ASSISTANT) == 2
+    assert roles.count(Role.COORDINATOR) == 1
+    assert roles.count(Role.ADMIN) == 1
+    assert roles.count(Role.TEACHER) >= 3
+    assert any(u.full_name == "Quentin Delrée" for u in users.values())
+    assert all(not u.email.endswith(".test") for u in users.values())
+
+    suppliers = list(db.session.scalars(select(Supplier)))
+    assert len(suppliers) == 3
+    reference_is_a_user = []
+    for supplier in suppliers:
+        assert supplier.users, supplier.name  # at least one account
+        assert all(u.role == Role.SUPPLIER for u in supplier.users)
+        reference_is_a_user.append(supplier.reference_email in {u.email for u in supplier.users})
+    # Both cases the model allows: one company's address is a user's, another's a shared box.
+    assert True in reference_is_a_user
+    assert False in reference_is_a_user
+
+    # The tutorial's teacher school: FE 2559, its Borlon site.
+    borlon_teachers = [
+        u for u in users.values() if u.role == Role.TEACHER and u.site.establishment.fase == 2559
+    ]
+    assert [u.site.fi for u in borlon_teachers] == [5136]
+    assert all(u.site is not None for u in users.values() if u.role == Role.TEACHER)
+
+    equipment = list(db.session.scalars(select(Equipment)))
+    assert all(LABEL.fullmatch(e.label) for e in equipment)
+    assert all(e.serial and e.site_id and e.warranty_end for e in equipment)
+    assert {e.lot for e in equipment} == {"Lot 01", "Lot 02", "Lot 03", "Lot 04", "Lot 05"}
+    maintained_by = {}
+    for e in equipment:
+        maintained_by.setdefault(e.lot, set()).add(e.supplier_id)
+    assert all(len(ids) == 1 for ids in maintained_by.values())  # one supplier per lot
+    assert len({e.site_id for e in equipment}) >= 40  # spread over real sites
+    borlon = borlon_teachers[0].site
+    assert any(e.site_id == borlon.id for e in equipment)
+    models = {e.model for e in equipment}
+    assert {"Ordinateur portable 14 pouces", "Écran interactif 75 pouces"} <= models
+
+
+def test_equipment_plan_is_deterministic():
+    sites = [(fe, fi) for fe in range(1, 60) for fi in (fe * 10, fe * 10 + 1)]
+    sites += [a.site for a in DEMO_ACCOUNTS if a.site]
+    first, second = equipment_plan(sites), equipment_plan(list(reversed(sites)))
+    assert first == second
+    assert len({item.label for item in first}) == len(first)
+
+
+def test_accounts_prints_one_line_per_demo_account(app):
+    result = app.test_cli_runner().invoke(args=["demo", "accounts"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == len(DEMO_ACCOUNTS)
+    supplier_names = {s.name for s in DEMO_SUPPLIERS}
+    emails = set()
+    for line, account in zip(lines, DEMO_ACCOUNTS, strict=True):
+        role, email, password, *rest = line.split(" ", 3)
+        assert role in {r.value for r in Role}
+        assert (role, email, password) == (account.role, account.email, account.password)
+        assert re.fullmatch(r"[a-z.-]+@[a-z0-9.-]+\.example\.com", email)
+        assert len(password) >= 12
+        assert zxcvbn(password, user_inputs=[email, account.full_name])["score"] >= 3
+        if role == "teacher":
+            assert re.fullmatch(r"\d+:\d+", rest[0])
+        elif role == "supplier":
+            assert rest[0] in supplier_names
+        else:
+            assert rest == []
+        emails.add(email)
+    assert len(emails) == len(lines)
+    assert len({a.password for a in DEMO_ACCOUNTS}) == len(DEMO_ACCOUNTS)  # one each
+    assert sum(1 for line in lines if line.endswith(" 2559:5136")) == 1
+
+
+def test_every_demo_account_signs_in_through_the_form(app, client, login):
+    seed_demo()
+    db.session.commit()
+    for account in DEMO_ACCOUNTS:
+        response = login(account.email, account.password)
+        assert response.status_code == 302, account.email
+        assert response.headers["Location"] == "/"
+        home = client.get("/")
+        assert home.status_code == 200
+        assert account.full_name in home.get_data(as_text=True)
+        out = client.post("/deconnexion", data={"csrf_token": csrf_token(client)})
+        assert out.status_code == 302
+    wrong = login(DEMO_ACCOUNTS[0].email, "pas-le-bon-mot-de-passe")
+    assert wrong.status_code == 422
+
+
+def test_seed_is_refused_in_production(app):
+    app.config["RELAIS_ENV"] = "production"  # set after start-up: production refuses SQLite
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 1
+    assert "Erreur : Refusé en production" in result.stderr
+    assert count(User) == 0
+    assert count(Establishment) == 0
