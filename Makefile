@@ -60,7 +60,7 @@ migration: install ## make migration m="what changed"
 	$(BIN)/flask db migrate -m "$(m)"
 
 bench: install-dev
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -101,6 +101,15 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "LOGIN_RATE_LIMIT": env.get("RELAIS_LOGIN_RATE_LIMIT") or "10 per minute;50 per hour",
         "LOGIN_ACCOUNT_RATE_LIMIT": env.get("RELAIS_LOGIN_ACCOUNT_RATE_LIMIT")
         or "5 per minute;20 per hour",
+        "PASSWORD_RESET_RATE_LIMIT": env.get("RELAIS_RESET_RATE_LIMIT")
+        or "5 per minute;30 per hour",
+        "PASSWORD_RESET_ACCOUNT_RATE_LIMIT": env.get("RELAIS_RESET_ACCOUNT_RATE_LIMIT")
+        or "3 per hour",
+        "SIGNUP_RATE_LIMIT": env.get("RELAIS_SIGNUP_RATE_LIMIT") or "10 per minute",
+        "PASSWORD_METER_RATE_LIMIT": env.get("RELAIS_PASSWORD_METER_RATE_LIMIT")
+        or "120 per minute",
+        "PASSWORD_CHANGE_RATE_LIMIT": env.get("RELAIS_PASSWORD_CHANGE_RATE_LIMIT")
+        or "5 per minute;20 per hour",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": env.get("RELAIS_RATELIMIT_PREFIX", "relais"),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -12,10 +12,10 @@ echo "== ruff"
 $BIN/ruff check . || status=1
 
 echo "== pass 1: SQLite, jobs in-process"
-RELAIS_TEST_DATABASE="" RELAIS_TEST_REDIS_URL="" $BIN/pytest "$@" || status=1
+RELAIS_TEST_DATABASE="" RELAIS_TEST_REDIS_URL="" $BIN/pytest -n 2 "$@" || status=1
 
 echo "== pass 2: PostgreSQL and Redis on loopback"
-RELAIS_TEST_DATABASE="$pg_url" RELAIS_TEST_REDIS_URL="redis://127.0.0.1:6379/0" $BIN/pytest "$@" || status=1
+RELAIS_TEST_DATABASE="$pg_url" RELAIS_TEST_REDIS_URL="redis://127.0.0.1:6379/0" $BIN/pytest -n 2 "$@" || status=1
 
 if [ $status -ne 0 ]; then echo "== FAILED (see above)"; else echo "== both passes green"; fi
 exit $status

@@ -70,10 +70,17 @@ def _base_config(database_url: str, tmp: Path) -> dict:
         "REDIS_URL": REDIS_URL,
         "RQ_QUEUE": f"relais-test-{RUN_ID}-{uuid.uuid4().hex[:6]}",
         "RATELIMIT_STORAGE_URI": REDIS_URL or "memory://",
-        # Each app its own prefix: rate-limit counters never leak from one test to another.
-        "RATELIMIT_KEY_PREFIX": f"relais-test-{uuid.uuid4().hex}",
+        # Flask-Limiter keeps the first prefix it is given for the whole process: one prefix per
+        # test session, and make_app wipes its counters before each test.
+        "RATELIMIT_KEY_PREFIX": f"relais-test-{RUN_ID}",
+        # High limits for tests that are not about them; tests/test_rate_limit.py sets real ones.
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
+        "SIGNUP_RATE_LIMIT": "1000 per minute",
+        "PASSWORD_RESET_RATE_LIMIT": "1000 per minute",
+        "PASSWORD_RESET_ACCOUNT_RATE_LIMIT": "1000 per minute",
+        "PASSWORD_METER_RATE_LIMIT": "1000 per minute",
+        "PASSWORD_CHANGE_RATE_LIMIT": "1000 per minute",
         "MAIL_SERVER": None,
         "DEV_MAILBOX_DIR": str(tmp / "mailbox"),
         "RELAIS_BASE_URL": "http://relais.test",
@@ -143,10 +150,23 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+def _clear_rate_limits() -> None:
+    if not REDIS_URL:
+        return  # the in-memory storage is created anew with each app
+    from redis import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"*relais-test-{RUN_ID}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 @pytest.fixture
 def make_app(database, tmp_path):
     """Build an app on the clean test database, with config overrides."""
     url = _clean_database(database, tmp_path)
+    _clear_rate_limits()
     apps = []
 
     def _make(**overrides):
@@ -171,24 +191,30 @@ def app(make_app):
         yield app
 
 
+def drain_queue(app) -> int:
+    """Run what the queue holds, as a worker would (a real RQ worker, in burst mode).
+
+    Without REDIS_URL the jobs already ran in-process when they were queued.
+    """
+    from rq import SimpleWorker
+
+    from app.jobs import get_queue
+
+    with app.app_context():
+        if not app.config["REDIS_URL"]:
+            return 0
+        queue = get_queue()
+        count = queue.count
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        return count
+
+
 @pytest.fixture
 def run_jobs():
-    """Run what the queue holds, as a worker would. In-process mode has run it already."""
-
     def _run(app=None):
         from flask import current_app
-        from rq import SimpleWorker
 
-        from app.jobs import get_queue
-
-        target = app or current_app._get_current_object()
-        with target.app_context():
-            if not target.config["REDIS_URL"]:
-                return 0
-            queue = get_queue()
-            count = queue.count
-            SimpleWorker([queue], connection=queue.connection).work(burst=True)
-            return count
+        return drain_queue(app or current_app._get_current_object())
 
     return _run
 

@@ -1,11 +1,17 @@
-"""Sign-in forms."""
+"""Account forms: sign in, sign up, password reset, profile."""
 
 from __future__ import annotations
 
+import json
+from typing import ClassVar
+
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, Length, StopValidation
+
+from app.auth.strength import assess
 
 
 class LoginForm(FlaskForm):
@@ -25,3 +31,121 @@ class LoginForm(FlaskForm):
     )
     remember = BooleanField(_l("Rester connecté·e sur cet appareil"))
     next = HiddenField()
+
+
+# ------------------------------------------------------------------ new passwords, everywhere
+
+
+class StrongPassword:
+    """The password rule (app.auth.strength) as a WTForms validator.
+
+    The person's own words come from the form's `email` and `full_name` fields when it has them,
+    and from `form.password_user_inputs` (set by the view: the account's address and name).
+    """
+
+    field_flags: ClassVar[dict] = {"required": True}
+
+    def __call__(self, form, field):
+        inputs = list(getattr(form, "password_user_inputs", ()))
+        for name in ("email", "full_name"):
+            other = getattr(form, name, None)
+            if other is not None and other.data:
+                inputs.append(other.data)
+        verdict = assess(field.data or "", inputs)
+        field.assessment = verdict
+        if not verdict.acceptable:
+            raise StopValidation(str(verdict.message))
+
+
+def meter_attrs(known: dict | None = None) -> dict:
+    """Attributes for a new-password input: htmx asks the server to rate it as the person types."""
+    attrs = {
+        "hx-post": url_for("auth.password_strength"),
+        "hx-trigger": "input changed delay:300ms",
+        "hx-target": "#password-strength",
+        "hx-swap": "innerHTML",
+        "hx-sync": "this:replace",
+        "hx-params": "password,email,full_name",
+    }
+    if known:
+        attrs["hx-vals"] = json.dumps({k: v for k, v in known.items() if v})
+    return attrs
+
+
+class NewPasswordForm(FlaskForm):
+    """Base of every form that sets a password: the `password` field carries the meter."""
+
+    password_user_inputs: tuple = ()
+
+    def __init__(self, *args, known: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password.render_kw = {**(self.password.render_kw or {}), **meter_attrs(known)}
+        if known:
+            self.password_user_inputs = tuple(v for v in known.values() if v)
+
+    @property
+    def assessment(self):
+        return getattr(self.password, "assessment", None)
+
+
+def _full_name_field() -> StringField:
+    return StringField(
+        _l("Nom complet"),
+        validators=[
+            DataRequired(_l("Indiquez votre nom complet.")),
+            Length(max=120, message=_l("120 caractères au maximum.")),
+        ],
+        render_kw={"autocomplete": "name"},
+    )
+
+
+class SignupForm(NewPasswordForm):
+    email = EmailField(
+        _l("Adresse e-mail"), render_kw={"readonly": True, "autocomplete": "username"}
+    )
+    full_name = _full_name_field()
+    password = PasswordField(
+        _l("Choisissez un mot de passe"),
+        validators=[StrongPassword()],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(
+        _l("Adresse e-mail"),
+        validators=[
+            DataRequired(_l("Indiquez votre adresse e-mail.")),
+            Email(_l("Cette adresse e-mail n’est pas valide."), check_deliverability=False),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+
+class ResetPasswordForm(NewPasswordForm):
+    email = EmailField(
+        _l("Adresse e-mail"), render_kw={"readonly": True, "autocomplete": "username"}
+    )
+    password = PasswordField(
+        _l("Nouveau mot de passe"),
+        validators=[StrongPassword()],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ProfileForm(FlaskForm):
+    full_name = _full_name_field()
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current_password = PasswordField(
+        _l("Mot de passe actuel"),
+        validators=[DataRequired(_l("Indiquez votre mot de passe actuel.")), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        _l("Nouveau mot de passe"),
+        validators=[StrongPassword()],
+        render_kw={"autocomplete": "new-password"},
+    )

@@ -1,15 +1,17 @@
-"""Role names as people read them, and who may do what with accounts (plain rules, no Flask)."""
+"""Role names as people read them, and who may do what with accounts (plain rules over roles)."""
 
 from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
 
 from app.models.user import Role
 
 ROLE_LABELS = {
-    Role.ASSISTANT: "Assistant·e à la maintenance EN",
-    Role.COORDINATOR: "Suivi des fournisseurs",
-    Role.SUPPLIER: "Fournisseur",
-    Role.TEACHER: "Enseignant·e",
-    Role.ADMIN: "Administrateur·rice",
+    Role.ASSISTANT: _l("Assistant·e à la maintenance EN"),
+    Role.COORDINATOR: _l("Suivi des fournisseurs"),
+    Role.SUPPLIER: _l("Fournisseur"),
+    Role.TEACHER: _l("Enseignant·e"),
+    Role.ADMIN: _l("Administrateur·rice"),
 }
 
 EN_STAFF = frozenset({Role.ASSISTANT, Role.COORDINATOR, Role.ADMIN})
@@ -30,3 +32,20 @@ def roles_invitable_by(role: str) -> frozenset[Role]:
 
 def can_invite(inviter_role: str, invited_role: str) -> bool:
     return Role(invited_role) in roles_invitable_by(inviter_role)
+
+
+# Who may deactivate or reactivate whom; nobody acts on their own account (checked by the service).
+MANAGEABLE_BY = {
+    Role.ADMIN: frozenset(Role),
+    Role.COORDINATOR: frozenset({Role.SUPPLIER, Role.ASSISTANT}),
+    Role.ASSISTANT: frozenset(),
+    Role.SUPPLIER: frozenset(),
+    Role.TEACHER: frozenset(),
+}
+
+# Who sees the list of accounts.
+USER_LIST_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR})
+
+
+def can_manage(actor_role: str, target_role: str) -> bool:
+    return Role(target_role) in MANAGEABLE_BY.get(Role(actor_role), frozenset())

@@ -29,7 +29,7 @@ def test_sign_in_and_out_on_a_phone(live_server, phone_page):
     header = phone_page.locator("[hx-headers]").first.get_attribute("hx-headers")
     form_token = phone_page.locator("input[name=csrf_token]").first.input_value()
     assert form_token in header
-    phone_page.get_by_label("Mon compte : Élise Dupont").click()
+    phone_page.locator("summary", has_text="Mon compte : Élise Dupont").click()
     phone_page.get_by_role("button", name="Se déconnecter").click()
     phone_page.get_by_text("Vous êtes déconnecté·e.").wait_for()
     assert phone_page.url.endswith("/connexion")

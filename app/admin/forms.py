@@ -1,0 +1,104 @@
+"""Administration forms: invite a person, search the accounts."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from app.auth.roles import roles_invitable_by
+from app.models import ROLE_VALUES, Role
+
+try:  # WTForms 3.3 deprecates (value, label) tuples
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+
+    def SelectChoice(value, label):
+        return (value, label)
+
+
+INVITE_ORDER = (Role.SUPPLIER, Role.TEACHER, Role.ASSISTANT, Role.COORDINATOR, Role.ADMIN)
+
+
+def _choices(pairs) -> list:
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        _l("Adresse e-mail"),
+        validators=[
+            DataRequired(_l("Indiquez l’adresse e-mail de la personne.")),
+            Email(_l("Cette adresse e-mail n’est pas valide."), check_deliverability=False),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    full_name = StringField(
+        _l("Nom complet (facultatif)"),
+        validators=[Optional(), Length(max=120, message=_l("120 caractères au maximum."))],
+        render_kw={"autocomplete": "off"},
+    )
+    role = SelectField(_l("Rôle"), validators=[DataRequired(_l("Choisissez un rôle."))])
+    supplier = SelectField(_l("Société"), coerce=int, validate_choice=False, default=0)
+    site = StringField(
+        _l("Implantation"),
+        validators=[Length(max=200)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+
+    def __init__(self, *args, actor_role: str, suppliers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # Most invitations are for suppliers (the seed), then teachers: those come first.
+        invitable = roles_invitable_by(actor_role)
+        self.offered = [(r.value, r.label) for r in INVITE_ORDER if r in invitable]
+        self.role.choices = _choices(self.offered)
+        if len(self.offered) == 1 and not self.role.data:
+            self.role.data = self.offered[0][0]
+        self.supplier.choices = _choices(
+            [(0, _l("— Choisir la société —"))] + [(s.id, s.name) for s in suppliers]
+        )
+        # With htmx, typing in the site field lists matching sites to pick from.
+        self.site.render_kw = {
+            **(self.site.render_kw or {}),
+            "hx-get": url_for("admin.site_suggestions"),
+            "hx-trigger": "input changed delay:300ms",
+            "hx-target": "#site-suggestions",
+            "hx-sync": "this:replace",
+        }
+
+    @property
+    def offers(self) -> set[str]:
+        return {value for value, _label in self.offered}
+
+
+class UserSearchForm(FlaskForm):
+    """The filters above the list of accounts (GET, no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("Nom ou adresse e-mail"), validators=[Optional(), Length(max=120)], default=""
+    )
+    role = SelectField(
+        _l("Rôle"),
+        choices=_choices([("", _l("Tous les rôles"))] + [(r.value, r.label) for r in Role]),
+        validators=[Optional()],
+        default="",
+    )
+    status = SelectField(
+        _l("État"),
+        choices=_choices(
+            [("", _l("Tous")), ("actif", _l("Actifs")), ("inactif", _l("Désactivés"))]
+        ),
+        validators=[Optional()],
+        default="",
+    )
+
+    def filters(self) -> dict:
+        role = self.role.data if self.role.data in ROLE_VALUES else ""
+        status = self.status.data if self.status.data in ("actif", "inactif") else ""
+        return {"q": (self.q.data or "").strip()[:120], "role": role, "status": status}
