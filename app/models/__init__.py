@@ -6,10 +6,16 @@ from app.models.invitation import Invitation
 from app.models.outbox import OutboxMessage, OutboxStatus
 from app.models.school import Establishment, Site
 from app.models.supplier import Supplier
+from app.models.ticket import Attachment, Intervention, Participant, Ticket, TicketEvent
 from app.models.user import ROLE_VALUES, Role, User, normalise_email
 
 __all__ = [
     "ROLE_VALUES",
+    "Attachment",
+    "Intervention",
+    "Participant",
+    "Ticket",
+    "TicketEvent",
     "Equipment",
     "Establishment",
     "Invitation",
