@@ -78,9 +78,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.core.views import bp as core_bp
     from app.devmail.views import bp as devmail_bp
     from app.directory.views import bp as directory_bp
+    from app.tickets.views import bp as tickets_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(tickets_bp, url_prefix="/demandes")
     app.register_blueprint(directory_bp, url_prefix="/annuaire")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     if app.config["RELAIS_ENV"] != "production":

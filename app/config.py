@@ -88,6 +88,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER")
         or "Relais Ecole Numérique <relais@localhost>",
         "MAIL_TIMEOUT": _int(env, "MAIL_TIMEOUT", 15),
+        # Answers to ticket mails reach the EN team, not the no-reply sender.
+        "RELAIS_REPLY_TO": env.get("RELAIS_REPLY_TO") or None,
         "MAIL_SUPPRESS_SEND": False,
         "DEV_MAILBOX_DIR": env.get("RELAIS_DEV_MAILBOX") or str(instance / "mailbox"),
         # Accounts

@@ -32,7 +32,14 @@ def time_tag(value: datetime | None) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), datetime_fr(value))
 
 
+def phone(value: str | None) -> str:
+    from app.tickets.phones import display
+
+    return display(value or "")
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(phone)
     app.add_template_filter(datetime_fr)
     app.add_template_filter(date_fr)
     app.add_template_filter(time_tag)

@@ -8,6 +8,7 @@ app.tickets.service, never by setting `status` from a view.
 from __future__ import annotations
 
 from datetime import datetime
+
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -136,6 +137,7 @@ class Participant(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="participants")
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
 
 
 class Intervention(db.Model):

@@ -35,6 +35,7 @@ def build(message: OutboxMessage) -> Message:
         body=message.body_text,
         html=message.body_html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        reply_to=message.reply_to,
     )
     msg.extra_headers = {"X-Relais-Message": str(message.id), "Auto-Submitted": "auto-generated"}
     return msg

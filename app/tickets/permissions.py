@@ -30,7 +30,9 @@ def actor_for(user: User, ticket: Ticket) -> Actor:
         if ticket.supplier_id is not None and ticket.supplier_id == user.supplier_id:
             return Actor.SUPPLIER
         return Actor.OTHER_SUPPLIER
-    if role == Role.TEACHER and (ticket.contact_user_id == user.id or _is_participant(ticket, user)):
+    if role == Role.TEACHER and (
+        ticket.contact_user_id == user.id or _is_participant(ticket, user)
+    ):
         return Actor.TEACHER
     return Actor.OTHER_TEACHER
 

@@ -1,0 +1,123 @@
+"""Who is told of what happens to a ticket (GUIDE §2): pure rules over a snapshot of the people.
+
+No database, no Flask: the service builds a `TicketPeople` from the ticket, asks `audience`, and
+writes one message per recipient. Rules kept here:
+- each event has its audience (the GUIDE's table), plus the participants for state changes and
+  comments;
+- one message per person per event (recipients are merged by address);
+- never to the person who acted;
+- a person who switched the ticket off gets nothing, except the teacher's approval request and
+  a supplier's new assignment, which always go;
+- a supplier is reached at its company's reference address; its other users only when they are
+  participants with notifications on;
+- internal comments reach EN staff only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str = ""
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Participation:
+    person: Person
+    notify: bool
+    is_staff: bool = False
+
+
+@dataclass(frozen=True)
+class TicketPeople:
+    supplier: Person | None = None  # the holding company's reference address
+    previous_supplier: Person | None = None  # before a reassignment or a send-back
+    assistant: Person | None = None  # the assistant in charge
+    coordinators: tuple[Person, ...] = ()
+    teacher: Person | None = None  # the contact
+    technician: Person | None = None
+    new_assignee: Person | None = None
+    participants: tuple[Participation, ...] = ()
+    visit_planned: bool = False  # a visit was planned before this event (reassign, cancel)
+
+
+@dataclass
+class Recipient:
+    person: Person
+    reasons: list[str] = field(default_factory=list)
+    mandatory: bool = False
+
+
+# Audience groups per event; a trailing "!" marks a message that ignores the person's switch.
+AUDIENCES: dict[str, tuple[str, ...]] = {
+    "created": ("supplier!", "teacher"),
+    "plan": ("assistant", "coordinators", "teacher", "participants"),
+    "reschedule": ("assistant", "coordinators", "teacher", "participants"),
+    "finish": ("teacher!", "assistant", "coordinators", "participants"),
+    "finish_on_spot": ("teacher!", "assistant", "coordinators", "participants"),
+    "approve": ("supplier", "assistant", "participants"),
+    "reopen": ("supplier", "assistant", "coordinators", "participants"),
+    "auto_close": ("teacher", "supplier", "assistant", "participants"),
+    # Not state changes (the ticket stays OUVERT): those the GUIDE names, plus the assistant in
+    # charge when a coordinator moves their ticket to another company.
+    "send_back": ("assistant", "coordinators"),
+    "reassign_supplier": (
+        "supplier!",
+        "previous_supplier_if_planned",
+        "teacher_if_planned",
+        "assistant",
+    ),
+    "cancel": ("supplier", "teacher", "participants"),
+    "assign_technician": ("technician",),
+    "change_assignee": ("new_assignee",),
+    "comment": ("supplier", "participants"),
+}
+
+
+def _people_for(group: str, people: TicketPeople) -> list[Person]:
+    planned = people.visit_planned
+    single = {
+        "supplier": people.supplier,
+        "assistant": people.assistant,
+        "teacher": people.teacher,
+        "technician": people.technician,
+        "new_assignee": people.new_assignee,
+        "previous_supplier_if_planned": people.previous_supplier if planned else None,
+        "teacher_if_planned": people.teacher if planned else None,
+    }
+    if group in single:
+        return [single[group]] if single[group] else []
+    if group == "coordinators":
+        return list(people.coordinators)
+    if group == "participants":
+        return [p.person for p in people.participants]
+    raise KeyError(group)
+
+
+def audience(
+    event: str, people: TicketPeople, actor_email: str | None, *, internal: bool = False
+) -> list[Recipient]:
+    """The recipients of `event`, one per address, in a stable order."""
+    muted = {p.person.email.lower() for p in people.participants if not p.notify}
+    staff = {p.person.email.lower() for p in people.participants if p.is_staff}
+    staff |= {p.email.lower() for p in (people.assistant, people.new_assignee) if p}
+    staff |= {p.email.lower() for p in people.coordinators}
+    actor = (actor_email or "").lower()
+    merged: dict[str, Recipient] = {}
+    for group in AUDIENCES[event]:
+        mandatory = group.endswith("!")
+        group = group.rstrip("!")
+        for person in _people_for(group, people):
+            email = person.email.strip().lower()
+            if not email or email == actor:
+                continue
+            if internal and email not in staff:
+                continue
+            recipient = merged.setdefault(email, Recipient(person=person))
+            recipient.reasons.append(group)
+            recipient.mandatory = recipient.mandatory or mandatory
+    return [r for r in merged.values() if r.mandatory or r.person.email.lower() not in muted]

@@ -1,0 +1,140 @@
+"""The messages a ticket event sends: who (app.notify.audience), and what each person reads.
+
+Called by the ticket service inside its transaction; the rows are sent after the commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.auth.roles import EN_STAFF
+from app.extensions import db
+from app.models import OutboxMessage, Role, Supplier, Ticket, TicketEvent, User
+from app.notify.audience import Participation, Person, TicketPeople, audience
+from app.notify.links import external_url
+from app.notify.outbox import queue_message
+from app.tickets import planning
+
+# The subject line's words for each event (the reference and summary frame them).
+HEADLINES = {
+    "created": "Nouvelle demande",
+    "plan": "Intervention prévue le {date} à {time}",
+    "reschedule": "Intervention replanifiée au {date} à {time}",
+    "finish": "Intervention terminée : 1 approbation nécessaire",
+    "finish_on_spot": "Intervention réalisée sur place : 1 approbation nécessaire",
+    "approve": "Intervention approuvée, demande fermée",
+    "reopen": "Demande rouverte",
+    "auto_close": "Demande clôturée automatiquement",
+    "send_back": "Demande renvoyée à l’équipe EN",
+    "reassign_supplier": "Demande attribuée à {supplier}",
+    "cancel": "Demande annulée",
+    "assign_technician": "Demande confiée à {technician}",
+    "change_assignee": "Vous êtes responsable de cette demande",
+    "comment": "Nouveau commentaire de {actor}",
+}
+
+
+def _person(user: User | None) -> Person | None:
+    if user is None or not user.active:
+        return None
+    return Person(email=user.email, name=user.full_name, user_id=user.id)
+
+
+def _supplier_person(supplier: Supplier | None) -> Person | None:
+    if supplier is None or not supplier.reference_email:
+        return None
+    return Person(email=supplier.reference_email, name=supplier.name)
+
+
+def people_of(ticket: Ticket, event: TicketEvent) -> TicketPeople:
+    coordinators = db.session.scalars(
+        select(User).where(User.role == Role.COORDINATOR, User.active.is_(True)).order_by(User.id)
+    ).all()
+    teacher = None
+    if ticket.contact_email:
+        teacher = Person(
+            email=ticket.contact_email,
+            name=ticket.contact_name,
+            user_id=ticket.contact_user_id,
+        )
+    previous_supplier = None
+    if event.data.get("previous_supplier_id"):
+        previous_supplier = _supplier_person(
+            db.session.get(Supplier, event.data["previous_supplier_id"])
+        )
+    new_assignee = None
+    if event.kind == "change_assignee":
+        new_assignee = _person(ticket.assignee)
+    participants = tuple(
+        Participation(
+            person=Person(email=p.user.email, name=p.user.full_name, user_id=p.user.id),
+            notify=p.notify,
+            is_staff=p.user.role in EN_STAFF,
+        )
+        for p in ticket.participants
+        if p.user.active
+    )
+    return TicketPeople(
+        supplier=_supplier_person(ticket.supplier),
+        previous_supplier=previous_supplier,
+        assistant=_person(ticket.assignee) if event.kind != "change_assignee" else None,
+        coordinators=tuple(p for p in map(_person, coordinators) if p),
+        teacher=teacher,
+        technician=_person(ticket.technician),
+        new_assignee=new_assignee,
+        participants=participants,
+        visit_planned=bool(event.data.get("visit_cancelled")),
+    )
+
+
+def headline(ticket: Ticket, event: TicketEvent) -> str:
+    values = {
+        "actor": event.actor.full_name if event.actor else "Relais",
+        "supplier": ticket.supplier.name if ticket.supplier else "",
+        "technician": ticket.technician.full_name if ticket.technician else "",
+        "date": "",
+        "time": "",
+    }
+    at = event.data.get("at")
+    if at:
+        instant = datetime.fromisoformat(at)
+        values["date"], values["time"] = planning.date_text(instant), planning.time_text(instant)
+    return HEADLINES[event.kind].format(**values)
+
+
+def queue_notices(ticket: Ticket, event: TicketEvent, actor: User | None) -> list[OutboxMessage]:
+    """One outbox row per recipient of `event`, in the caller's transaction."""
+    db.session.flush()  # the event's id goes into each row
+    people = people_of(ticket, event)
+    recipients = audience(
+        event.kind, people, actor.email if actor else None, internal=event.internal
+    )
+    if not recipients:
+        return []
+    title = headline(ticket, event)
+    subject = f"[{ticket.reference}] {title} — {ticket.summary}"
+    link = external_url("tickets.show", reference=ticket.reference)
+    reply_to = current_app.config.get("RELAIS_REPLY_TO") or None
+    messages = []
+    for recipient in recipients:
+        message = queue_message(
+            event.kind,
+            recipient.person.email,
+            subject,
+            "ticket_event",
+            ticket=ticket,
+            event=event,
+            to=recipient,
+            title=title,
+            link=link,
+            actor=actor,
+        )
+        message.ticket_id = ticket.id
+        message.event_id = event.id
+        message.user_id = recipient.person.user_id
+        message.reply_to = reply_to
+        messages.append(message)
+    return messages

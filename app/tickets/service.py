@@ -1,0 +1,560 @@
+"""The ticket service: every change to a ticket goes through here.
+
+Each function takes the acting user and plain values (never the request), checks the permission
+and the workflow, locks the ticket row (PostgreSQL) and compares its version (everywhere),
+records the activity, writes the messages to send in the same transaction, commits once, and
+hands the messages to the queue after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.auth.roles import EN_STAFF
+from app.extensions import db
+from app.models import (
+    Equipment,
+    Intervention,
+    Participant,
+    RequestType,
+    Role,
+    Site,
+    Supplier,
+    Ticket,
+    TicketEvent,
+    User,
+    normalise_email,
+)
+from app.models.types import utcnow
+from app.notify.outbox import dispatch
+from app.notify.ticket_notices import queue_notices
+from app.tickets import planning
+from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
+from app.tickets.numbering import next_number, reference
+from app.tickets.permissions import actor_for, can_view
+from app.tickets.workflow import Action, Actor, Status, WorkflowError, check, target_status
+
+CREATORS = frozenset({Role.ASSISTANT, Role.ADMIN})
+
+
+# ------------------------------------------------------------------------------ creation
+
+
+@dataclass
+class NewTicket:
+    """What an assistant gives to open a ticket (already shaped by the form)."""
+
+    request_type_id: int
+    summary: str
+    description: str
+    site_id: int
+    contact_name: str
+    contact_phone: str = ""
+    contact_email: str = ""
+    equipment_id: int | None = None
+    equipment_label: str = ""
+    equipment_serial: str = ""
+    equipment_description: str = ""
+    supplier_id: int | None = None
+    assignee_id: int | None = None
+
+
+def open_duplicates(serial: str, label: str, *, exclude_id: int | None = None) -> list[Ticket]:
+    """Open tickets for the same device: a warning for the assistant, never a refusal."""
+    conditions = []
+    if serial:
+        conditions.append(Ticket.equipment_serial == serial.strip().upper())
+    if label:
+        conditions.append(Ticket.equipment_label == label.strip().upper())
+    if not conditions:
+        return []
+    query = select(Ticket).where(
+        Ticket.status.in_([s.value for s in (Status.OPEN, Status.IN_PROGRESS, Status.DONE)]),
+        db.or_(*conditions),
+    )
+    if exclude_id:
+        query = query.where(Ticket.id != exclude_id)
+    return list(db.session.scalars(query.order_by(Ticket.id)).all())
+
+
+def create_ticket(actor: User, data: NewTicket, *, now: datetime | None = None) -> Ticket:
+    if actor.role not in CREATORS:
+        raise Forbidden("Seule l’équipe EN ouvre des demandes.")
+    now = now or utcnow()
+    request_type = db.session.get(RequestType, data.request_type_id)
+    if request_type is None or not request_type.active:
+        raise TicketError("Choisissez un type de demande.", field="request_type_id")
+    site = db.session.get(Site, data.site_id)
+    if site is None:
+        raise TicketError("Choisissez l’implantation scolaire.", field="site_id")
+    equipment = db.session.get(Equipment, data.equipment_id) if data.equipment_id else None
+    supplier = db.session.get(Supplier, data.supplier_id) if data.supplier_id else None
+    if data.supplier_id and (supplier is None or not supplier.active):
+        raise TicketError("Ce fournisseur n’existe pas ou n’est plus actif.", field="supplier_id")
+    assignee = _staff_member(data.assignee_id) if data.assignee_id else actor
+
+    contact_email = normalise_email(data.contact_email)
+    contact_user = None
+    if contact_email:
+        contact_user = db.session.scalar(
+            select(User).where(User.email == contact_email, User.role == Role.TEACHER)
+        )
+    number = next_number(request_type.category_id)
+    ticket = Ticket(
+        category_id=request_type.category_id,
+        number=number,
+        reference=reference(request_type.category.key, number),
+        request_type=request_type,
+        status=Status.OPEN,
+        summary=data.summary.strip(),
+        description=data.description.strip(),
+        site=site,
+        contact_name=data.contact_name.strip(),
+        contact_phone=data.contact_phone,
+        contact_email=contact_email,
+        contact_user=contact_user,
+        equipment=equipment,
+        # As entered, or as the inventory knows it when the device was found there.
+        equipment_label=_identifier(equipment.label if equipment else None, data.equipment_label),
+        equipment_serial=_identifier(
+            equipment.serial if equipment else None, data.equipment_serial
+        ),
+        equipment_description=data.equipment_description.strip()
+        or (f"{equipment.lot} - {equipment.model}" if equipment else ""),
+        supplier=supplier,
+        supplier_assigned_at=now if supplier else None,
+        assignee=assignee,
+        creator=actor,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+    )
+    db.session.add(ticket)
+    # "Partagé avec": the creator and the contact teacher, as in the seed's example.
+    for user in {actor, assignee, contact_user} - {None}:
+        ticket.participants.append(Participant(user=user, added_by=actor, added_at=now))
+    db.session.flush()
+    event = _event(ticket, actor, "created", to_status=Status.OPEN, now=now)
+    messages = queue_notices(ticket, event, actor)
+    db.session.commit()
+    dispatch(messages)
+    return ticket
+
+
+# ------------------------------------------------------------------------------ actions
+
+
+@dataclass
+class ActionInput:
+    """Values an action may need (see workflow.Transition.requires)."""
+
+    planned_at: datetime | None = None
+    visited_at: datetime | None = None
+    message: str = ""
+    summary: str = ""
+    reason: str = ""
+    supplier_id: int | None = None
+    technician_id: int | None = None
+    assignee_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def load_for_update(ticket_id: int) -> Ticket:
+    ticket = db.session.execute(
+        select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+    ).scalar_one_or_none()
+    if ticket is None:
+        raise TicketNotFound()
+    return ticket
+
+
+def apply_action(
+    actor: User,
+    ticket_id: int,
+    action: Action | str,
+    values: ActionInput | None = None,
+    *,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Apply one workflow action; exactly one of several concurrent attempts succeeds.
+
+    `version` is the ticket version the person saw: a different current version means someone
+    acted in between, and the person gets StaleTicket rather than a second transition.
+    """
+    action = Action(action)
+    values = values or ActionInput()
+    now = now or utcnow()
+    try:
+        ticket = load_for_update(ticket_id)
+        if not can_view(actor, ticket):
+            raise TicketNotFound()
+        if version is not None and ticket.version != version:
+            raise StaleTicket()
+        try:
+            transition = check(
+                action,
+                ticket.status_enum,
+                actor_for(actor, ticket),
+                has_supplier=ticket.supplier_id is not None,
+            )
+        except WorkflowError as exc:
+            raise Forbidden(exc.message) from exc
+        before = ticket.status_enum
+        event = _EFFECTS[action](ticket, actor, values, now)
+        after = target_status(transition, before)
+        if after != before:
+            ticket.status = after
+            ticket.status_changed_at = now
+            ticket.closed_at = now if after.is_final else None
+            event.from_status, event.to_status = before, after
+        ticket.updated_at = now
+        db.session.flush()
+        messages = queue_notices(ticket, event, actor)
+        db.session.commit()
+    except StaleDataError as exc:
+        # Another transaction changed the row between our read and our write (SQLite has no
+        # row lock; the version column catches it).
+        db.session.rollback()
+        raise StaleTicket() from exc
+    except Exception:
+        db.session.rollback()
+        raise
+    dispatch(messages)
+    return ticket
+
+
+def _required(value: str, field_name: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise TicketError(message, field=field_name)
+    return value
+
+
+def _future(instant: datetime | None, now: datetime, field_name: str) -> datetime:
+    if instant is None:
+        raise TicketError("Indiquez la date et l’heure de l’intervention.", field=field_name)
+    if planning.is_past(instant, now):
+        raise TicketError("Cette date est déjà passée.", field=field_name)
+    return instant
+
+
+def _current_intervention(ticket: Ticket) -> Intervention | None:
+    for intervention in reversed(ticket.interventions):
+        if (
+            intervention.round == ticket.round
+            and intervention.finished_at is None
+            and intervention.cancelled_at is None
+        ):
+            return intervention
+    return None
+
+
+def _plan(ticket, actor, values, now):
+    planned_at = _future(values.planned_at, now, "planned_at")
+    message = values.message.strip() or planning.planned_message(planned_at)
+    intervention = Intervention(
+        ticket=ticket,
+        supplier_id=ticket.supplier_id,
+        round=ticket.round,
+        planned_at=planned_at,
+        message=message,
+        created_by=actor,
+        created_at=now,
+    )
+    db.session.add(intervention)
+    return _event(ticket, actor, "plan", body=message, now=now, data=_when(planned_at))
+
+
+def _reschedule(ticket, actor, values, now):
+    planned_at = _future(values.planned_at, now, "planned_at")
+    intervention = _current_intervention(ticket)
+    if intervention is None:
+        raise TicketError("Aucune intervention n’est planifiée.")
+    previous = intervention.planned_at
+    intervention.planned_at = planned_at
+    intervention.sequence += 1
+    intervention.message = values.message.strip() or planning.planned_message(planned_at)
+    data = {**_when(planned_at), "previous": previous.isoformat()}
+    return _event(ticket, actor, "reschedule", body=intervention.message, now=now, data=data)
+
+
+def _finish(ticket, actor, values, now):
+    summary = _required(values.summary, "summary", "Résumez ce qui a été fait.")
+    intervention = _current_intervention(ticket)
+    if intervention is None:  # planned by nobody: record the visit now
+        intervention = Intervention(
+            ticket=ticket,
+            supplier_id=ticket.supplier_id,
+            round=ticket.round,
+            planned_at=now,
+            created_by=actor,
+            created_at=now,
+        )
+        db.session.add(intervention)
+    intervention.finished_at = now
+    intervention.summary = summary
+    return _event(ticket, actor, "finish", body=summary, now=now)
+
+
+def _finish_on_spot(ticket, actor, values, now):
+    summary = _required(values.summary, "summary", "Résumez ce qui a été fait.")
+    visited_at = values.visited_at
+    if visited_at is None:
+        raise TicketError("Indiquez quand la visite a eu lieu.", field="visited_at")
+    if visited_at > now:
+        raise TicketError(
+            "Une visite déjà faite ne peut pas être dans le futur.", field="visited_at"
+        )
+    db.session.add(
+        Intervention(
+            ticket=ticket,
+            supplier_id=ticket.supplier_id,
+            round=ticket.round,
+            planned_at=visited_at,
+            finished_at=visited_at,
+            summary=summary,
+            on_the_spot=True,
+            message="",
+            created_by=actor,
+            created_at=now,
+        )
+    )
+    return _event(ticket, actor, "finish_on_spot", body=summary, now=now, data=_when(visited_at))
+
+
+def _approve(ticket, actor, values, now):
+    return _event(ticket, actor, "approve", body=values.message.strip(), now=now)
+
+
+def _reopen(ticket, actor, values, now):
+    reason = _required(values.reason, "reason", "Expliquez pourquoi le problème persiste.")
+    # The procedure starts over: plan, intervene, finish, approve (the seed, section 5).
+    ticket.round += 1
+    return _event(ticket, actor, "reopen", body=reason, now=now)
+
+
+def auto_close(ticket_id: int, *, now: datetime | None = None) -> Ticket:
+    """The system's closure after the school's silence (scheduled; idempotent by its state)."""
+    now = now or utcnow()
+    ticket = load_for_update(ticket_id)
+    check(Action.AUTO_CLOSE, ticket.status_enum, Actor.SYSTEM, has_supplier=True)
+    event = _event(ticket, None, "auto_close", body="Clôturé automatiquement", now=now)
+    event.from_status, event.to_status = ticket.status, Status.CLOSED
+    ticket.status = Status.CLOSED
+    ticket.status_changed_at = ticket.closed_at = ticket.updated_at = now
+    db.session.flush()
+    messages = queue_notices(ticket, event, None)
+    db.session.commit()
+    dispatch(messages)
+    return ticket
+
+
+def _cancel_visit(ticket: Ticket, now: datetime) -> Intervention | None:
+    intervention = _current_intervention(ticket)
+    if intervention is not None:
+        intervention.cancelled_at = now
+        intervention.sequence += 1
+    return intervention
+
+
+def _send_back(ticket, actor, values, now):
+    reason = _required(
+        values.reason, "reason", "Expliquez pourquoi la demande revient à l’équipe EN."
+    )
+    previous = ticket.supplier
+    cancelled = _cancel_visit(ticket, now)
+    ticket.supplier = None
+    ticket.technician = None
+    ticket.supplier_assigned_at = None
+    data = {
+        "previous_supplier_id": previous.id if previous else None,
+        "visit_cancelled": cancelled is not None,
+    }
+    return _event(ticket, actor, "send_back", body=reason, now=now, data=data)
+
+
+def _reassign_supplier(ticket, actor, values, now):
+    supplier = db.session.get(Supplier, values.supplier_id) if values.supplier_id else None
+    if supplier is None or not supplier.active:
+        raise TicketError("Choisissez un fournisseur actif.", field="supplier_id")
+    if supplier.id == ticket.supplier_id:
+        raise TicketError("La demande est déjà attribuée à ce fournisseur.", field="supplier_id")
+    previous = ticket.supplier
+    cancelled = _cancel_visit(ticket, now)
+    ticket.supplier = supplier
+    ticket.technician = None
+    ticket.supplier_assigned_at = now
+    data = {
+        "previous_supplier_id": previous.id if previous else None,
+        "supplier_id": supplier.id,
+        "visit_cancelled": cancelled is not None,
+    }
+    body = values.reason.strip()
+    return _event(ticket, actor, "reassign_supplier", body=body, now=now, data=data)
+
+
+def _cancel(ticket, actor, values, now):
+    reason = _required(values.reason, "reason", "Indiquez pourquoi la demande est annulée.")
+    cancelled = _cancel_visit(ticket, now)
+    data = {"visit_cancelled": cancelled is not None}
+    return _event(ticket, actor, "cancel", body=reason, now=now, data=data)
+
+
+def _assign_technician(ticket, actor, values, now):
+    technician = db.session.get(User, values.technician_id) if values.technician_id else None
+    if (
+        technician is None
+        or not technician.active
+        or technician.role != Role.SUPPLIER
+        or technician.supplier_id != ticket.supplier_id
+    ):
+        raise TicketError("Choisissez un technicien de votre société.", field="technician_id")
+    ticket.technician = technician
+    _ensure_participant(ticket, technician, actor, now)
+    data = {"technician_id": technician.id}
+    return _event(ticket, actor, "assign_technician", body=technician.full_name, now=now, data=data)
+
+
+def _change_assignee(ticket, actor, values, now):
+    assignee = _staff_member(values.assignee_id)
+    previous = ticket.assignee
+    ticket.assignee = assignee
+    _ensure_participant(ticket, assignee, actor, now)
+    data = {"assignee_id": assignee.id, "previous_assignee_id": previous.id if previous else None}
+    return _event(ticket, actor, "change_assignee", body=assignee.full_name, now=now, data=data)
+
+
+_EFFECTS = {
+    Action.PLAN: _plan,
+    Action.RESCHEDULE: _reschedule,
+    Action.FINISH: _finish,
+    Action.FINISH_ON_SPOT: _finish_on_spot,
+    Action.APPROVE: _approve,
+    Action.REOPEN: _reopen,
+    Action.SEND_BACK: _send_back,
+    Action.REASSIGN_SUPPLIER: _reassign_supplier,
+    Action.CANCEL: _cancel,
+    Action.ASSIGN_TECHNICIAN: _assign_technician,
+    Action.CHANGE_ASSIGNEE: _change_assignee,
+}
+
+
+# ------------------------------------------------------------------------------ activity
+
+
+def add_comment(
+    actor: User, ticket_id: int, body: str, *, internal: bool = False, now: datetime | None = None
+) -> TicketEvent:
+    now = now or utcnow()
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or not can_view(actor, ticket):
+        raise TicketNotFound()
+    body = _required(body, "body", "Écrivez votre commentaire.")
+    if internal and actor.role not in EN_STAFF:
+        raise Forbidden("Seule l’équipe EN écrit des commentaires internes.")
+    event = _event(ticket, actor, "comment", body=body, now=now, internal=internal)
+    ticket.updated_at = now
+    db.session.flush()
+    messages = queue_notices(ticket, event, actor)
+    db.session.commit()
+    dispatch(messages)
+    return event
+
+
+def set_notifications(actor: User, ticket_id: int, on: bool, *, now=None) -> Participant:
+    """Switch this ticket's mails on or off for `actor` (the seed's « Notifications »)."""
+    now = now or utcnow()
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or not can_view(actor, ticket):
+        raise TicketNotFound()
+    participant = _ensure_participant(ticket, actor, actor, now)
+    participant.notify = on
+    db.session.commit()
+    return participant
+
+
+def share(actor: User, ticket_id: int, user: User, *, now=None) -> Participant:
+    """Add someone to "Partagé avec", within the sharing rules of the actor's role."""
+    now = now or utcnow()
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or not can_view(actor, ticket):
+        raise TicketNotFound()
+    if not may_share_with(actor, ticket, user):
+        raise TicketError(
+            "Vous ne pouvez pas partager cette demande avec cette personne.", field="email"
+        )
+    participant = _ensure_participant(ticket, user, actor, now)
+    _event(ticket, actor, "share", body=user.full_name, now=now, data={"user_id": user.id})
+    db.session.commit()
+    return participant
+
+
+def may_share_with(actor: User, ticket: Ticket, user: User) -> bool:
+    """EN staff share with anyone; a teacher with colleagues of the same school; a supplier with
+    users of its own company."""
+    if not user.active:
+        return False
+    if actor.role in EN_STAFF:
+        return True
+    if actor.role == Role.TEACHER:
+        return (
+            user.role == Role.TEACHER
+            and user.site_id is not None
+            and (
+                user.site_id == ticket.site_id
+                or (
+                    user.site is not None
+                    and user.site.establishment_id == ticket.site.establishment_id
+                )
+            )
+        )
+    if actor.role == Role.SUPPLIER:
+        return user.role == Role.SUPPLIER and user.supplier_id == actor.supplier_id
+    return False
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _identifier(known: str | None, entered: str) -> str:
+    return (known or entered or "").strip().upper()
+
+
+def _staff_member(user_id: int | None) -> User:
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None or not user.active or user.role not in CREATORS:
+        raise TicketError("Choisissez un·e assistant·e EN actif·ve.", field="assignee_id")
+    return user
+
+
+def _ensure_participant(ticket: Ticket, user: User, added_by: User | None, now) -> Participant:
+    for participant in ticket.participants:
+        if participant.user_id == user.id:
+            return participant
+    participant = Participant(user=user, added_by=added_by, added_at=now)
+    ticket.participants.append(participant)
+    return participant
+
+
+def _event(ticket, actor, kind, *, body="", now, to_status=None, internal=False, data=None):
+    event = TicketEvent(
+        ticket=ticket,
+        actor=actor,
+        kind=kind,
+        to_status=to_status,
+        body=body,
+        internal=internal,
+        data=data or {},
+        created_at=now,
+    )
+    db.session.add(event)
+    return event
+
+
+def _when(instant: datetime) -> dict:
+    return {"at": instant.isoformat()}
