@@ -1,9 +1,9 @@
-"""Ticket pages ("Demandes")."""
+"""Ticket pages ("Demandes"): one blueprint, its routes split by page into the modules below."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from flask_login import current_user, login_required
+from flask import Blueprint, abort
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
@@ -21,8 +21,5 @@ def get_ticket_or_404(reference: str) -> Ticket:
     return ticket
 
 
-@bp.route("/<reference>")
-@login_required
-def show(reference: str):
-    ticket = get_ticket_or_404(reference)
-    return render_template("tickets/show.html", ticket=ticket)
+# The route modules register themselves on `bp` (imported last: they import `bp`).
+from app.tickets.views import page  # noqa: E402, F401
