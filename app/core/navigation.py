@@ -26,7 +26,10 @@ class NavEntry:
 MAIN = [
     NavEntry(_l("Demandes"), "tickets.index", frozenset(Role), "tickets."),
     NavEntry(
-        _l("Nouvelle demande"), "tickets.new", frozenset({Role.ASSISTANT, Role.ADMIN}), "tickets.new"
+        _l("Nouvelle demande"),
+        "tickets.new",
+        frozenset({Role.ASSISTANT, Role.ADMIN}),
+        "tickets.new",
     ),
     NavEntry(_l("Écoles"), "directory.schools", EN_STAFF, "directory.school"),
     NavEntry(_l("Fournisseurs"), "directory.suppliers", EN_STAFF, "directory.supplier"),
