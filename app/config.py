@@ -127,7 +127,11 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         # Forms
         "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token already
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
-        "MAX_CONTENT_LENGTH": _int(env, "RELAIS_MAX_UPLOAD_MB", 25) * 1024 * 1024,
+        # A form carries up to 5 attachments of ATTACHMENT_MAX_MB each, plus its fields.
+        "MAX_CONTENT_LENGTH": _int(env, "RELAIS_MAX_UPLOAD_MB", 55) * 1024 * 1024,
+        # Unset: `attachments/` in the instance folder of the app (app/tickets/storage.py).
+        "ATTACHMENTS_DIR": env.get("RELAIS_ATTACHMENTS_DIR") or None,
+        "ATTACHMENT_MAX_MB": _int(env, "RELAIS_ATTACHMENT_MAX_MB", 10),
         # Locale
         "BABEL_DEFAULT_LOCALE": "fr_BE",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",

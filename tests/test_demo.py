@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from zxcvbn import zxcvbn
@@ -10,7 +12,20 @@ from zxcvbn import zxcvbn
 from app.demo.accounts import DEMO_ACCOUNTS, DEMO_SUPPLIERS
 from app.demo.seed import equipment_plan, seed_demo
 from app.extensions import db
-from app.models import Equipment, Establishment, PortalCategory, Role, Site, Supplier, User
+from app.models import (
+    Equipment,
+    Establishment,
+    PortalCategory,
+    Role,
+    Site,
+    Supplier,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from app.models.types import utcnow
+from app.tickets.permissions import actor_for
+from app.tickets.workflow import Action, Status, available_actions
 from tests.conftest import csrf_token
 
 LABEL = re.compile(r"EN0[12]-LOT0[1-5]-\d{5}")
@@ -23,7 +38,16 @@ def count(model) -> int:
 def totals() -> dict[str, int]:
     return {
         model.__name__: count(model)
-        for model in (Establishment, Site, PortalCategory, Supplier, User, Equipment)
+        for model in (
+            Establishment,
+            Site,
+            PortalCategory,
+            Supplier,
+            User,
+            Equipment,
+            Ticket,
+            TicketEvent,
+        )
     }
 
 
@@ -41,18 +65,21 @@ def test_seed_twice_creates_everything_once(app):
     assert after_first["Supplier"] == 3
     assert after_first["User"] == len(DEMO_ACCOUNTS)
     assert 200 <= after_first["Equipment"] <= 1000
+    assert 90 <= after_first["Ticket"] <= 120
+    assert f"Demandes créées : {after_first['Ticket']}" in first.output
 
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output
     assert "Fournisseurs créés : 0" in second.output
     assert "Comptes créés : 0" in second.output
     assert "Matériels créés : 0" in second.output
+    assert "Demandes créées : 0" in second.output
     assert "Données de démonstration déjà en place : rien de nouveau." in second.output
     assert "Aucun changement." in second.output  # the directory import said so too
     assert totals() == after_first
 
 
-def test_seeded_data_is_what_the_demo_needs(app):
+def test_seeded_data_is_what_the_demo_needs(app, client, login):
     seed_demo()
     db.session.commit()
 
@@ -97,6 +124,86 @@ def test_seeded_data_is_what_the_demo_needs(app):
     models = {e.model for e in equipment}
     assert {"Ordinateur portable 14 pouces", "Écran interactif 75 pouces"} <= models
 
+    _check_demo_tickets(users, suppliers)
+
+    # The list « Demandes » has something to show each of them, and only their own.
+    julie = next(a for a in DEMO_ACCOUNTS if a.email.startswith("julie.lambert@"))
+    login(julie.email, julie.password)
+    page = client.get("/demandes").get_data(as_text=True)
+    shown = set(re.findall(r'class="row-link" href="/demandes/([A-Z]+-\d+)"', page))
+    meuse = users[julie.email].supplier_id
+    expected = {
+        t.reference
+        for t in db.session.scalars(select(Ticket).where(Ticket.supplier_id == meuse))
+        if t.status in (Status.OPEN, Status.IN_PROGRESS, Status.DONE)
+    }
+    assert shown
+    assert shown <= expected
+    assert "OUVERT" in page
+    assert "EN COURS" in page
+
+
+def _check_demo_tickets(users: dict[str, User], suppliers: list[Supplier]) -> None:
+    """About a hundred tickets in every state, for every company, each with a coherent history
+    made by the ticket service."""
+    tickets = list(db.session.scalars(select(Ticket).order_by(Ticket.id)))
+    assert 90 <= len(tickets) <= 120
+    assert {t.status for t in tickets} == set(Status)
+    for supplier in suppliers:
+        states = {t.status for t in tickets if t.supplier_id == supplier.id}
+        assert {Status.OPEN, Status.IN_PROGRESS, Status.DONE, Status.CLOSED} <= states
+    assistants = {u.id for u in users.values() if u.role == Role.ASSISTANT}
+    assert {t.creator_id for t in tickets} == assistants  # both demo assistants open tickets
+    kinds = Counter(e.kind for t in tickets for e in t.events)
+    for kind in ("plan", "finish", "approve", "reopen", "send_back", "cancel", "comment"):
+        assert kinds[kind] >= 3, kind
+    assert kinds["created"] == len(tickets)
+    assert any(e.internal for t in tickets for e in t.events)  # EN staff's own comments
+    assert any(t.round > 1 for t in tickets if t.status == Status.OPEN)  # reopened, to redo
+    assert any(t.supplier_id is None for t in tickets if t.status == Status.OPEN)  # sent back
+
+    # The history reads in order, all of it in the past; references grow with the dates.
+    now = utcnow()
+    for ticket in tickets:
+        times = [e.created_at for e in ticket.events]
+        assert times == sorted(times), ticket.reference
+        assert times[0] == ticket.created_at, ticket.reference
+        assert times[-1] <= now, ticket.reference
+        assert ticket.created_at >= now - timedelta(days=120)
+    for key in ("TECH", "INFO"):
+        dated = [t.created_at for t in tickets if t.reference.startswith(key + "-")]
+        assert dated == sorted(dated)
+
+    # What the demo accounts come to do: Claire approves, each supplier user plans.
+    claire = users["claire.dumont@ecole-borlon.example.com"]
+    to_approve = [
+        t
+        for t in tickets
+        if t.status == Status.DONE
+        and Action.APPROVE
+        in {
+            a.action
+            for a in available_actions(t.status_enum, actor_for(claire, t), has_supplier=True)
+        }
+    ]
+    assert to_approve, "Claire Dumont has a finished visit to approve"
+    for user in users.values():
+        if user.role != Role.SUPPLIER:
+            continue
+        to_plan = [
+            t
+            for t in tickets
+            if t.status == Status.OPEN
+            and Action.PLAN
+            in {
+                a.action
+                for a in available_actions(
+                    t.status_enum, actor_for(user, t), has_supplier=t.supplier_id is not None
+                )
+            }
+        ]
+        assert to_plan, f"{user.email} has an open ticket to plan"
+
 
 def test_equipment_plan_is_deterministic():
     sites = [(fe, fi) for fe in range(1, 60) for fi in (fe * 10, fe * 10 + 1)]
@@ -133,7 +240,7 @@ def test_accounts_prints_one_line_per_demo_account(app):
 
 
 def test_every_demo_account_signs_in_through_the_form(app, client, login):
-    seed_demo()
+    seed_demo(tickets=False)
     db.session.commit()
     for account in DEMO_ACCOUNTS:
         response = login(account.email, account.password)

@@ -93,3 +93,46 @@ def build_world() -> World:
 
 def later(minutes: int) -> datetime:
     return NOW + timedelta(minutes=minutes)
+
+
+# ------------------------------------------------- the ticket page (test_ticket_page/actions.py)
+
+
+def signed_in(app, user: User, password: str = factories.PASSWORD):
+    """A test client of its own, signed in as `user` through the real form."""
+    from tests.conftest import csrf_token
+
+    client = app.test_client()
+    response = client.post(
+        "/connexion",
+        data={"email": user.email, "password": password, "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code in (302, 303), f"could not sign in as {user.email}"
+    return client
+
+
+def ticket_in(world: World, status: str, **overrides) -> Ticket:
+    """A new ticket brought to `status` through the service, as its people would."""
+    from app.tickets.service import ActionInput, apply_action
+    from app.tickets.workflow import Action
+
+    ticket = world.new_ticket(**overrides)
+    steps = {
+        "open": [],
+        "in_progress": [(world.supplier_user, Action.PLAN, ActionInput(planned_at=TOMORROW_10H))],
+        "done": [
+            (world.supplier_user, Action.PLAN, ActionInput(planned_at=TOMORROW_10H)),
+            (world.supplier_user, Action.FINISH, ActionInput(summary="Alimentation remplacée.")),
+        ],
+        "closed": [
+            (world.supplier_user, Action.PLAN, ActionInput(planned_at=TOMORROW_10H)),
+            (world.supplier_user, Action.FINISH, ActionInput(summary="Alimentation remplacée.")),
+            (world.teacher, Action.APPROVE, ActionInput()),
+        ],
+        "cancelled": [(world.assistant, Action.CANCEL, ActionInput(reason="Doublon."))],
+    }[status]
+    for minutes, (who, action, values) in enumerate(steps, start=1):
+        ticket = apply_action(
+            who, ticket.id, action, values, version=ticket.version, now=later(minutes)
+        )
+    return ticket

@@ -17,22 +17,27 @@ class NavEntry:
     label: object
     endpoint: str
     roles: frozenset
-    # Endpoints whose pages count as "this section" for aria-current.
-    section: str = ""
+    # Endpoint prefixes whose pages count as "this section" for aria-current.
+    section: str | tuple[str, ...] = ()
     # Values for url_for that depend on the user (a supplier's own company page).
     args: object = None
 
 
 MAIN = [
-    NavEntry(_l("Demandes"), "tickets.index", frozenset(Role), "tickets."),
+    NavEntry(
+        _l("Demandes"),
+        "tickets.index",
+        frozenset(Role),
+        ("tickets.index", "tickets.show", "tickets.act", "tickets.comment"),
+    ),
     NavEntry(
         _l("Nouvelle demande"),
         "tickets.new",
         frozenset({Role.ASSISTANT, Role.ADMIN}),
         "tickets.new",
     ),
-    NavEntry(_l("Écoles"), "directory.schools", EN_STAFF, "directory.school"),
-    NavEntry(_l("Fournisseurs"), "directory.suppliers", EN_STAFF, "directory.supplier"),
+    NavEntry(_l("Écoles"), "directory.schools", EN_STAFF, ("directory.school",)),
+    NavEntry(_l("Fournisseurs"), "directory.suppliers", EN_STAFF, ("directory.supplier",)),
     NavEntry(
         _l("Ma société"),
         "directory.supplier",
@@ -40,14 +45,14 @@ MAIN = [
         "directory.supplier",
         args=lambda user: {"supplier_id": user.supplier_id},
     ),
-    NavEntry(_l("Matériel"), "directory.equipment", EN_STAFF, "directory.equipment"),
+    NavEntry(_l("Matériel"), "directory.equipment", EN_STAFF, ("directory.equipment",)),
     NavEntry(
         _l("Utilisateurs"), "admin.users", frozenset({Role.ADMIN, Role.COORDINATOR}), "admin."
     ),
 ]
 
 ACCOUNT = [
-    NavEntry(_l("Mon profil"), "auth.profile", frozenset(Role), "auth.profile"),
+    NavEntry(_l("Mon profil"), "auth.profile", frozenset(Role), ("auth.profile",)),
     NavEntry(
         _l("Inviter une personne"), "admin.invite", frozenset({Role.ASSISTANT}), "admin.invite"
     ),

@@ -4,7 +4,9 @@
 e-mail address, an equipment label) and only what is missing is created; nothing that exists is
 changed, so a second run creates nothing. It is deterministic: the equipment plan comes from a
 `random.Random` with a fixed seed over the sites sorted by (FE, FI), and a serial number is drawn
-from its label alone. It does not commit.
+from its label alone. The demo tickets (app.demo.tickets) come last, only into a database that
+has none, through the ticket service, which commits each change: what came before is committed
+with the first ticket.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import select
 
 from app.auth.passwords import hash_password
 from app.demo.accounts import DEMO_ACCOUNTS, DEMO_SUPPLIERS
+from app.demo.tickets import seed_tickets
 from app.directory.catalogue import CatalogueReport, ensure_default_catalogue
 from app.directory.schools_import import ImportReport, ProgressFactory, import_schools
 from app.extensions import db
@@ -56,6 +59,7 @@ class SeedReport:
     accounts_created: list[str] = field(default_factory=list)
     equipment_created: int = 0
     equipment_planned: int = 0
+    tickets_created: int = 0
 
     @property
     def changed(self) -> bool:
@@ -65,6 +69,7 @@ class SeedReport:
             or self.suppliers_created
             or self.accounts_created
             or self.equipment_created
+            or self.tickets_created
         )
 
     def lines(self) -> list[str]:
@@ -85,6 +90,7 @@ class SeedReport:
                 planned=n(self.equipment_planned),
             )
         )
+        out.append(_("Demandes créées : %(count)s", count=n(self.tickets_created)))
         if self.changed:
             out.append(_("Données de démonstration en place (comptes : flask demo accounts)."))
         else:
@@ -96,7 +102,7 @@ class DemoSeedError(RuntimeError):
     """The demo data cannot be built (e.g. a demo teacher's site is not in the directory)."""
 
 
-def seed_demo(*, progress: ProgressFactory | None = None) -> SeedReport:
+def seed_demo(*, progress: ProgressFactory | None = None, tickets: bool = True) -> SeedReport:
     report = SeedReport(
         schools=import_schools(progress=progress), catalogue=ensure_default_catalogue()
     )
@@ -105,6 +111,8 @@ def seed_demo(*, progress: ProgressFactory | None = None) -> SeedReport:
     _ensure_accounts(report, suppliers, sites)
     _ensure_equipment(report, suppliers, sites)
     db.session.flush()
+    if tickets:
+        report.tickets_created = seed_tickets()
     return report
 
 

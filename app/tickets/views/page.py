@@ -1,15 +1,346 @@
-"""The ticket page."""
+"""The ticket page, and its small forms: comment, share, notifications switch.
+
+One context builder (`page_context`) feeds the whole page and every htmx answer, so that a
+fragment swapped after a POST is exactly what the page would show. `respond` chooses: the whole
+page, or (for htmx) the part that was asked for plus the other parts as out-of-band swaps.
+"""
 
 from __future__ import annotations
 
-from flask import render_template
-from flask_login import login_required
+from datetime import datetime
 
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.auth import invitations
+from app.auth.errors import AccountError, PermissionDenied
+from app.auth.roles import EN_STAFF, can_invite
+from app.auth.service import find_user_by_email
+from app.core.htmx import wants_fragment
+from app.directory.permissions import can_view_supplier
+from app.extensions import db
+from app.models import Role, Ticket
+from app.models.types import utcnow
+from app.tickets import attachments, display, planning, service
+from app.tickets.action_forms import (
+    ACTION_FORMS,
+    ActionForm,
+    ChangeAssigneeForm,
+    CommentForm,
+    FinishOnSpotForm,
+    NotificationsForm,
+    RescheduleForm,
+    ShareForm,
+    VisitForm,
+    fill_choices,
+)
+from app.tickets.errors import TicketError, TicketNotFound
+from app.tickets.permissions import actor_for, sees_internal
 from app.tickets.views import bp, get_ticket_or_404
+from app.tickets.workflow import Action, Transition, available_actions
+
+# The buttons people look for first (the seed's green button): shown as the main action.
+MAIN_ACTIONS = (Action.PLAN, Action.FINISH, Action.APPROVE)
+# Shown last, in red.
+DANGER_ACTIONS = frozenset({Action.CANCEL})
+# The parts of the page an htmx answer refreshes (each a template "tickets/_<part>.html"); the
+# comment form is only swapped when it was sent (a comment being typed is never wiped).
+PARTS = ("state", "actions", "details", "participants", "interventions", "activity", "files")
+MAIN_PARTS = frozenset({*PARTS, "comment_form"})
+
+
+# ------------------------------------------------------------------ building the page
+
+
+def action_options(action: Action, ticket: Ticket) -> list[tuple[int, str]]:
+    if action == Action.REASSIGN_SUPPLIER:
+        return display.supplier_options(ticket)
+    if action == Action.ASSIGN_TECHNICIAN:
+        return display.technician_options(ticket)
+    if action == Action.CHANGE_ASSIGNEE:
+        return display.assignee_options()
+    return []
+
+
+def _local_now_floor() -> datetime:
+    now = planning.to_local(utcnow())
+    return now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+
+
+def blank_form(action: Action, ticket: Ticket) -> ActionForm:
+    """An action form as the page first shows it, carrying the current version."""
+    form = ACTION_FORMS[action](formdata=None, prefix=action.value, version=ticket.version)
+    fill_choices(form, action_options(action, ticket))
+    if isinstance(form, RescheduleForm):
+        visit = display.current_intervention(ticket)
+        if visit is not None:
+            local = planning.to_local(visit.planned_at)
+            form.planned_date.data, form.planned_time.data = local.date(), local.time()
+    if isinstance(form, VisitForm):
+        form.refresh_message()
+    if isinstance(form, FinishOnSpotForm):
+        local = _local_now_floor()
+        form.visited_date.data, form.visited_time.data = local.date(), local.time()
+    if isinstance(form, ChangeAssigneeForm):
+        form.assignee_id.data = ticket.assignee_id
+    return form
+
+
+def _ordered(transitions: list[Transition]) -> list[Transition]:
+    def rank(t: Transition) -> tuple[int, int]:
+        if t.action in MAIN_ACTIONS:
+            return (0, 0)
+        return (2, 0) if t.action in DANGER_ACTIONS else (1, 0)
+
+    return sorted(transitions, key=rank)  # stable: the table's order within each group
+
+
+def page_context(
+    ticket: Ticket,
+    *,
+    bound: ActionForm | None = None,
+    notice: str | None = None,
+    notice_kind: str = "success",
+    comment_form: CommentForm | None = None,
+    share_form: ShareForm | None = None,
+    share_notice: str | None = None,
+) -> dict:
+    """Everything the page and its fragments show, for the current user."""
+    ticket = display.load_for_page(ticket.id)
+    user = current_user._get_current_object()
+    actor = actor_for(user, ticket)
+    transitions = _ordered(
+        available_actions(ticket.status_enum, actor, has_supplier=ticket.supplier_id is not None)
+    )
+    forms: dict[str, ActionForm] = {}
+    for transition in transitions:
+        if bound is not None and bound.action == transition.action:
+            if isinstance(bound, VisitForm):
+                bound.refresh_message()
+            forms[transition.action.value] = bound
+        else:
+            forms[transition.action.value] = blank_form(transition.action, ticket)
+    main = next((t for t in transitions if t.action in MAIN_ACTIONS), None)
+    may_take = (
+        user.role in (Role.ASSISTANT, Role.ADMIN)
+        and Action.CHANGE_ASSIGNEE.value in forms
+        and ticket.assignee_id != user.id
+    )
+    staff = user.role in EN_STAFF
+    if comment_form is None:
+        comment_form = CommentForm(formdata=None)
+    return {
+        "ticket": ticket,
+        "transitions": transitions,
+        "forms": forms,
+        "main_action": main.action if main else None,
+        "open_action": bound.action.value if bound is not None else None,
+        "may_take": may_take,
+        "notice": notice,
+        "notice_kind": notice_kind,
+        "is_staff": staff,
+        "sees_internal": sees_internal(user),
+        "school_link": (
+            url_for("directory.school", fe=ticket.site.fe, fi=ticket.site.fi) if staff else None
+        ),
+        "supplier_link": (
+            url_for("directory.supplier", supplier_id=ticket.supplier_id)
+            if ticket.supplier is not None and can_view_supplier(user, ticket.supplier)
+            else None
+        ),
+        "equipment_text": display.equipment_text(ticket),
+        "visit": display.current_intervention(ticket),
+        "approval_pending": display.approval_pending(ticket),
+        "participants": display.participants(ticket),
+        "notify_on": display.notifications_on(ticket, user),
+        "notifications_form": NotificationsForm(formdata=None),
+        "activity": display.activity(ticket, user),
+        "files": display.visible_attachments(ticket, user),
+        "accept": attachments.ACCEPT,
+        "max_files": attachments.MAX_FILES,
+        "comment_form": comment_form,
+        "share_form": share_form or ShareForm(formdata=None),
+        "share_notice": share_notice,
+        "list_url": (
+            url_for("tickets.index") if "tickets.index" in current_app.view_functions else None
+        ),
+    }
+
+
+def respond(ticket: Ticket, *, main: str = "actions", status: int = 200, **context):
+    """The whole page, or for htmx the `main` part and (unless the form came back with errors)
+    the others out of band: the state, the buttons, the activity… as they are now."""
+    assert main in MAIN_PARTS
+    values = page_context(ticket, **context)
+    if wants_fragment():
+        parts = [] if status == 422 else [p for p in PARTS if p != main]
+        body = render_template("tickets/_updated.html", main=main, parts=parts, **values)
+    else:
+        body = render_template("tickets/show.html", main=main, **values)
+    return body, status
+
+
+def done(ticket: Ticket, message: str, *, main: str = "actions", anchor: str | None = None):
+    """After a change: htmx gets the fresh parts; a plain POST is redirected (303) with a flash."""
+    if wants_fragment():
+        return respond(ticket, main=main, notice=message)
+    flash(message, "success")
+    return redirect(url_for("tickets.show", reference=ticket.reference, _anchor=anchor), code=303)
+
+
+# ------------------------------------------------------------------ routes
 
 
 @bp.route("/<reference>")
 @login_required
 def show(reference: str):
     ticket = get_ticket_or_404(reference)
-    return render_template("tickets/show.html", ticket=ticket)
+    return render_template("tickets/show.html", **page_context(ticket))
+
+
+def checked_uploads(field) -> list[attachments.Upload]:
+    """The files a form carries, each read and checked; AttachmentError for the first refused.
+
+    Called before anything is saved: a refused file leaves no comment and no transition behind.
+    """
+    files = attachments.uploads_in(field.data)
+    if len(files) > attachments.MAX_FILES:
+        raise attachments.AttachmentError(
+            _("%(n)s fichiers au maximum par envoi.", n=attachments.MAX_FILES)
+        )
+    return [attachments.check_upload(f) for f in files]
+
+
+def store_all(ticket: Ticket, uploads: list[attachments.Upload], event, *, internal=False):
+    """Store checked uploads for `event` and commit (the event itself is already committed)."""
+    if not uploads:
+        return
+    for upload in uploads:
+        attachments.store_upload(ticket, upload, current_user, internal=internal, event=event)
+    db.session.commit()
+
+
+@bp.route("/<reference>/commentaires", methods=["POST"])
+@login_required
+def comment(reference: str):
+    ticket = get_ticket_or_404(reference)
+    form = CommentForm()
+    internal = bool(form.internal.data) and current_user.role in EN_STAFF
+    if form.validate():
+        try:
+            uploads = checked_uploads(form.files)
+            event = service.add_comment(
+                current_user, ticket.id, form.body.data or "", internal=internal
+            )
+        except TicketNotFound:
+            abort(404)
+        except TicketError as exc:
+            _field_error(form, exc, default="body")
+        else:
+            store_all(ticket, uploads, event, internal=internal)
+            message = _("Commentaire interne ajouté.") if internal else _("Commentaire ajouté.")
+            return done(ticket, message, main="comment_form", anchor="activite")
+    return respond(ticket, main="comment_form", status=422, comment_form=form)
+
+
+# The service's and the attachments' field names → the fields of the comment and share forms.
+_FORM_FIELDS = {"attachments": "files"}
+
+
+def _field_error(form, exc: TicketError, *, default: str) -> None:
+    name = _FORM_FIELDS.get(exc.field or "", exc.field or default)
+    field = getattr(form, name, None) or getattr(form, default)
+    field.errors = [*field.errors, exc.message]
+
+
+def _share_refusal() -> str:
+    if current_user.role == Role.SUPPLIER:
+        return _(
+            "Vous pouvez partager cette demande avec les personnes de votre société qui ont un "
+            "compte Relais."
+        )
+    if current_user.role == Role.TEACHER:
+        return _(
+            "Vous pouvez partager cette demande avec les enseignant·es de votre école qui ont un "
+            "compte Relais."
+        )
+    return _(
+        "Aucun compte n’existe pour cette adresse. Invitez d’abord la personne "
+        "(menu Utilisateurs), puis partagez la demande avec elle."
+    )
+
+
+@bp.route("/<reference>/partage", methods=["POST"])
+@login_required
+def share(reference: str):
+    ticket = get_ticket_or_404(reference)
+    form = ShareForm()
+    if form.validate():
+        email = (form.email.data or "").strip()
+        user = find_user_by_email(email) if email else None
+        if not email:
+            form.email.errors = [_("Indiquez l’adresse e-mail de la personne.")]
+        elif user is None and can_invite(current_user.role, Role.TEACHER):
+            return _invite_teacher(ticket, form, email)
+        elif user is None or not service.may_share_with(current_user, ticket, user):
+            if current_user.role in EN_STAFF and user is not None:
+                form.email.errors = [_("Ce compte est désactivé : la demande n’est pas partagée.")]
+            else:
+                form.email.errors = [_share_refusal()]
+        elif display.participant_of(ticket, user) is not None:
+            return done(
+                ticket,
+                _("La demande est déjà partagée avec %(name)s.", name=user.full_name),
+                main="participants",
+            )
+        else:
+            try:
+                service.share(current_user, ticket.id, user)
+            except TicketNotFound:
+                abort(404)
+            except TicketError as exc:
+                _field_error(form, exc, default="email")
+            else:
+                message = _("Demande partagée avec %(name)s.", name=user.full_name)
+                return done(ticket, message, main="participants")
+    return respond(ticket, main="participants", status=422, share_form=form)
+
+
+def _invite_teacher(ticket: Ticket, form: ShareForm, email: str):
+    """An address without an account: EN staff who may invite teachers send an invitation."""
+    request_ = invitations.InvitationRequest(email=email, role=Role.TEACHER, site=ticket.site)
+    try:
+        invitation = invitations.invite(current_user, request_)
+    except PermissionDenied:
+        abort(403)
+    except AccountError as exc:
+        form.email.errors = [str(exc.message)]
+        return respond(ticket, main="participants", status=422, share_form=form)
+    message = _(
+        "Aucun compte n’existait pour %(email)s : une invitation à créer un compte "
+        "d’enseignant·e de cette école lui a été envoyée. Partagez la demande avec cette "
+        "personne une fois son compte créé.",
+        email=invitation.email,
+    )
+    return done(ticket, message, main="participants")
+
+
+@bp.route("/<reference>/notifications", methods=["POST"])
+@login_required
+def notifications(reference: str):
+    ticket = get_ticket_or_404(reference)
+    form = NotificationsForm()
+    wanted = form.wanted
+    if not form.validate() or wanted is None:
+        abort(400)
+    try:
+        service.set_notifications(current_user, ticket.id, wanted)
+    except TicketNotFound:
+        abort(404)
+    message = (
+        _("Notifications activées pour cette demande.")
+        if wanted
+        else _("Notifications désactivées pour cette demande.")
+    )
+    return done(ticket, message, main="state")

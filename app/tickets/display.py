@@ -1,0 +1,270 @@
+"""What the ticket page shows, read from a loaded ticket (no writes, no request).
+
+The page loads one ticket with everything it shows in a fixed number of queries
+(`load_for_page`), then these helpers shape it: the activity as sentences, what the current user
+may see (internal comments and files for EN staff only), whether their mails are on, the choices
+of the action forms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.models import (
+    Attachment,
+    Intervention,
+    Participant,
+    Role,
+    Site,
+    Supplier,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from app.tickets import planning
+from app.tickets.permissions import sees_internal
+from app.tickets.workflow import Status
+
+
+def load_for_page(ticket_id: int) -> Ticket:
+    """The ticket with all that its page shows, in a number of queries that does not grow."""
+    query = (
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .options(
+            joinedload(Ticket.category),
+            joinedload(Ticket.request_type),
+            joinedload(Ticket.site).joinedload(Site.establishment),
+            joinedload(Ticket.equipment),
+            joinedload(Ticket.supplier),
+            joinedload(Ticket.technician),
+            joinedload(Ticket.assignee),
+            joinedload(Ticket.creator),
+            joinedload(Ticket.contact_user),
+            selectinload(Ticket.participants).joinedload(Participant.user),
+            selectinload(Ticket.interventions).joinedload(Intervention.created_by),
+            selectinload(Ticket.events).joinedload(TicketEvent.actor),
+            selectinload(Ticket.attachments).joinedload(Attachment.uploaded_by),
+        )
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(query).unique().one()
+
+
+# ------------------------------------------------------------------ people
+
+
+def participants(ticket: Ticket) -> list[Participant]:
+    """ "Partagé avec": the creator first, then in the order they were added."""
+    return sorted(
+        (p for p in ticket.participants if p.user.active),
+        key=lambda p: (p.user_id != ticket.creator_id, p.added_at, p.user_id),
+    )
+
+
+def participant_of(ticket: Ticket, user: User) -> Participant | None:
+    return next((p for p in ticket.participants if p.user_id == user.id), None)
+
+
+def notifications_on(ticket: Ticket, user: User) -> bool:
+    """Whether `user` gets this ticket's mails now (the rules of app.notify.audience).
+
+    A participant has their own switch. Otherwise: the contact teacher, the assistant in charge
+    and the coordinators are told by their place; a supplier's user only when their address is
+    the company's reference address.
+    """
+    participant = participant_of(ticket, user)
+    if participant is not None:
+        return participant.notify
+    if user.role == Role.SUPPLIER:
+        return bool(ticket.supplier and ticket.supplier.reference_email == user.email)
+    if user.role == Role.COORDINATOR:
+        return True
+    return user.id in (ticket.assignee_id, ticket.contact_user_id) or (
+        bool(ticket.contact_email) and ticket.contact_email == user.email
+    )
+
+
+def equipment_text(ticket: Ticket) -> str:
+    """« Ecole Numérique - Lot 00 - model » for an inventory device, else what was entered."""
+    equipment = ticket.equipment
+    if equipment is not None:
+        generated = f"{equipment.lot} - {equipment.model}"
+        if not ticket.equipment_description or ticket.equipment_description == generated:
+            return equipment.designation
+    return ticket.equipment_description
+
+
+# ------------------------------------------------------------------ interventions
+
+
+def current_intervention(ticket: Ticket) -> Intervention | None:
+    """The visit planned in this round and neither finished nor called off."""
+    for intervention in reversed(ticket.interventions):
+        if (
+            intervention.round == ticket.round
+            and intervention.finished_at is None
+            and intervention.cancelled_at is None
+        ):
+            return intervention
+    return None
+
+
+def approval_pending(ticket: Ticket) -> bool:
+    """« 1 approbation nécessaire »: the work is done, the school has not answered yet."""
+    return ticket.status_enum == Status.DONE
+
+
+# ------------------------------------------------------------------ activity
+
+
+# Events whose body is already said by the sentence.
+_BODY_IN_SENTENCE = frozenset({"assign_technician", "change_assignee", "share", "auto_close"})
+
+
+@dataclass
+class Entry:
+    """One line of the activity as the page shows it."""
+
+    event: TicketEvent
+    sentence: str
+    change: tuple[str, str] | None = None  # ("OUVERT", "EN COURS")
+    attachments: list[Attachment] = field(default_factory=list)
+
+    @property
+    def body(self) -> str:
+        """The text under the line, unless the sentence already says it."""
+        return "" if self.event.kind in _BODY_IN_SENTENCE else self.event.body
+
+
+def _at(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _when(value: str | None) -> dict:
+    instant = _at(value)
+    if instant is None:
+        return {"date": "?", "time": "?"}
+    return {"date": planning.date_text(instant), "time": planning.time_text(instant)}
+
+
+def _sentence(event: TicketEvent, suppliers: dict[int, str]) -> str:
+    data = event.data or {}
+    kind = event.kind
+    if kind == "created":
+        return _("a créé cette demande")
+    if kind == "comment":
+        return _("a commenté")
+    if kind == "plan":
+        return _("a planifié l’intervention le %(date)s à %(time)s", **_when(data.get("at")))
+    if kind == "reschedule":
+        return _("a replanifié l’intervention au %(date)s à %(time)s", **_when(data.get("at")))
+    if kind == "finish":
+        return _("a terminé l’intervention")
+    if kind == "finish_on_spot":
+        return _(
+            "a réalisé l’intervention sur place le %(date)s à %(time)s", **_when(data.get("at"))
+        )
+    if kind == "approve":
+        return _("a approuvé l’intervention")
+    if kind == "reopen":
+        return _("a rouvert la demande")
+    if kind == "auto_close":
+        return _("Demande clôturée automatiquement, sans réponse de l’école")
+    if kind == "send_back":
+        return _("a renvoyé la demande à l’équipe EN")
+    if kind == "reassign_supplier":
+        name = suppliers.get(data.get("supplier_id"), "?")
+        return _("a attribué la demande à %(supplier)s", supplier=name)
+    if kind == "cancel":
+        return _("a annulé la demande")
+    if kind == "assign_technician":
+        return _("a confié la demande à %(name)s", name=event.body)
+    if kind == "change_assignee":
+        if event.actor_id is not None and data.get("assignee_id") == event.actor_id:
+            return _("a pris la demande en charge")
+        return _("a désigné %(name)s comme responsable", name=event.body)
+    if kind == "share":
+        return _("a partagé la demande avec %(name)s", name=event.body)
+    return kind
+
+
+def visible_attachments(ticket: Ticket, user: User) -> list[Attachment]:
+    staff = sees_internal(user)
+    return [a for a in ticket.attachments if staff or not a.internal]
+
+
+def activity(ticket: Ticket, user: User) -> list[Entry]:
+    """The activity, newest first; internal comments and files only for EN staff."""
+    staff = sees_internal(user)
+    supplier_ids = {
+        e.data.get("supplier_id") for e in ticket.events if e.kind == "reassign_supplier" and e.data
+    } - {None}
+    suppliers = {}
+    if supplier_ids:
+        suppliers = dict(
+            db.session.execute(
+                select(Supplier.id, Supplier.name).where(Supplier.id.in_(supplier_ids))
+            ).all()
+        )
+    files: dict[int, list[Attachment]] = {}
+    for attachment in visible_attachments(ticket, user):
+        if attachment.event_id is not None:
+            files.setdefault(attachment.event_id, []).append(attachment)
+    entries = []
+    for event in ticket.events:
+        if event.internal and not staff:
+            continue
+        change = None
+        if event.from_status and event.to_status and event.from_status != event.to_status:
+            change = (Status(event.from_status).label, Status(event.to_status).label)
+        entries.append(
+            Entry(
+                event=event,
+                sentence=_sentence(event, suppliers),
+                change=change,
+                attachments=files.get(event.id, []),
+            )
+        )
+    entries.reverse()
+    return entries
+
+
+# ------------------------------------------------------------------ choices of the action forms
+
+
+def supplier_options(ticket: Ticket) -> list[tuple[int, str]]:
+    """Active companies other than the one holding the ticket."""
+    query = select(Supplier.id, Supplier.name).where(Supplier.active.is_(True))
+    if ticket.supplier_id is not None:
+        query = query.where(Supplier.id != ticket.supplier_id)
+    return [(row.id, row.name) for row in db.session.execute(query.order_by(Supplier.name))]
+
+
+def technician_options(ticket: Ticket) -> list[tuple[int, str]]:
+    """Active users of the company holding the ticket."""
+    if ticket.supplier_id is None:
+        return []
+    query = select(User.id, User.full_name).where(
+        User.role == Role.SUPPLIER,
+        User.supplier_id == ticket.supplier_id,
+        User.active.is_(True),
+    )
+    return [(row.id, row.full_name) for row in db.session.execute(query.order_by(User.full_name))]
+
+
+def assignee_options() -> list[tuple[int, str]]:
+    """Active assistants and admins (who may be in charge of a ticket)."""
+    query = select(User.id, User.full_name).where(
+        User.role.in_([Role.ASSISTANT.value, Role.ADMIN.value]), User.active.is_(True)
+    )
+    return [(row.id, row.full_name) for row in db.session.execute(query.order_by(User.full_name))]

@@ -1,0 +1,197 @@
+"""The form that opens a ticket (an assistant or an admin): the seed's ticket frame.
+
+The form parses and checks each field on its own (required, lengths, phone number, e-mail);
+what needs the database (which site, which device, duplicates) is looked up by the view through
+app.tickets.creation, and the service has the last word.
+"""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    MultipleFileField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from app.tickets import phones
+from app.tickets.attachments import ACCEPT
+
+SUPPLIER_AUTO = "auto"  # the device's supplier, when the inventory knows it
+SUPPLIER_NONE = "none"
+
+
+def _int_or_zero(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _newlines(value):
+    # Browsers send textarea line breaks as CRLF: store LF.
+    return (
+        value.replace("\r\n", "\n").replace("\r", "\n").strip() if isinstance(value, str) else value
+    )
+
+
+class NewTicketForm(FlaskForm):
+    # The school site: typed (FI, FE, name…), then picked among the suggestions.
+    site = StringField(
+        _l("Implantation scolaire"),
+        validators=[
+            DataRequired(_l("Indiquez l’implantation : son numéro FI ou FE, ou son nom.")),
+            Length(max=300, message=_l("300 caractères au maximum.")),
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "type": "search"},
+    )
+
+    contact_name = StringField(
+        _l("Personne de contact"),
+        validators=[
+            DataRequired(_l("Indiquez le nom de la personne de contact.")),
+            Length(max=120, message=_l("120 caractères au maximum.")),
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "off"},
+    )
+    contact_phone = TelField(
+        _l("Numéro de téléphone"),
+        validators=[
+            DataRequired(_l("Indiquez le numéro de téléphone de la personne de contact.")),
+            Length(max=40, message=_l("40 caractères au maximum.")),
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "off", "inputmode": "tel"},
+    )
+    contact_email = EmailField(
+        _l("Adresse e-mail (facultatif)"),
+        validators=[
+            Optional(),
+            Email(_l("Cette adresse e-mail n’est pas valide."), check_deliverability=False),
+            Length(max=254, message=_l("254 caractères au maximum.")),
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+    equipment_label = StringField(
+        _l("Étiquette"),
+        # No Optional(): it would stop the chain before validate_equipment_serial.
+        validators=[Length(max=64, message=_l("64 caractères au maximum."))],
+        filters=[_strip],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
+    )
+    equipment_serial = StringField(
+        _l("Numéro de série"),
+        # No Optional(): it would stop the chain before validate_equipment_serial.
+        validators=[Length(max=64, message=_l("64 caractères au maximum."))],
+        filters=[_strip],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
+    )
+    equipment_description = StringField(
+        _l("Matériel (lot et modèle)"),
+        validators=[Optional(), Length(max=200, message=_l("200 caractères au maximum."))],
+        filters=[_strip],
+        render_kw={"autocomplete": "off"},
+    )
+
+    request_type = SelectField(
+        _l("Type de demande"),
+        coerce=_int_or_zero,
+        validate_choice=False,
+        validators=[DataRequired(_l("Choisissez un type de demande."))],
+    )
+    summary = StringField(
+        _l("Résumé"),
+        validators=[
+            DataRequired(_l("Résumez le problème en une ligne.")),
+            Length(max=255, message=_l("255 caractères au maximum.")),
+        ],
+        filters=[_strip],
+    )
+    description = TextAreaField(
+        _l("Description (diagnostic)"),
+        validators=[
+            DataRequired(_l("Décrivez le diagnostic réalisé.")),
+            Length(max=10000, message=_l("10 000 caractères au maximum.")),
+        ],
+        filters=[_newlines],
+        render_kw={"rows": 6},
+    )
+    supplier = SelectField(_l("Fournisseur"), default=SUPPLIER_AUTO, validate_choice=False)
+    assignee = SelectField(
+        _l("Assistant·e responsable"), coerce=_int_or_zero, validate_choice=False
+    )
+    attachments = MultipleFileField(
+        _l("Pièces jointes (facultatif)"),
+        render_kw={"accept": ACCEPT, "multiple": True},
+    )
+    confirm = BooleanField(_l("Créer quand même"), default=False)
+
+    def __init__(self, *args, request_types=(), suppliers=(), staff=(), actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request_type.choices = [SelectChoice(value=0, label=_l("— Choisir —"))] + [
+            SelectChoice(value=t.id, label=t.name, optgroup=group)
+            for group, types in request_types
+            for t in types
+        ]
+        self.supplier.choices = [
+            SelectChoice(value=SUPPLIER_AUTO, label=_l("Celui du matériel (selon l’inventaire)")),
+            SelectChoice(value=SUPPLIER_NONE, label=_l("— Aucun pour l’instant —")),
+        ] + [SelectChoice(value=str(s.id), label=s.name) for s in suppliers]
+        self.assignee.choices = [SelectChoice(value=u.id, label=u.full_name) for u in staff]
+        if actor is not None and not self.assignee.data:
+            self.assignee.data = actor.id
+        self.site.render_kw = {
+            **self.site.render_kw,
+            "hx-get": url_for("tickets.site_suggestions"),
+            "hx-trigger": "input changed delay:300ms, search",
+            "hx-target": "#site-suggestions",
+            "hx-sync": "this:replace",
+        }
+        lookup = {
+            "hx-get": url_for("tickets.equipment_lookup"),
+            "hx-trigger": "input changed delay:400ms",
+            "hx-target": "#equipment-result",
+            "hx-include": "#equipment_label, #equipment_serial, #site",
+            "hx-sync": "closest fieldset:replace",
+        }
+        self.equipment_label.render_kw = {**self.equipment_label.render_kw, **lookup}
+        self.equipment_serial.render_kw = {**self.equipment_serial.render_kw, **lookup}
+        self.phone_e164 = ""
+
+    def validate_contact_phone(self, field):
+        try:
+            self.phone_e164 = phones.normalise(field.data or "")
+        except phones.InvalidPhone as exc:
+            raise ValidationError(
+                _l(
+                    "Ce numéro n’est pas un numéro de téléphone : écrivez-le par exemple "
+                    "0123/456789, 081 12 34 56, 0471 12 34 56 ou +32 81 12 34 56."
+                )
+            ) from exc
+
+    def validate_equipment_serial(self, field):
+        if not (self.equipment_label.data or field.data):
+            raise ValidationError(_l("Indiquez l’étiquette ou le numéro de série du matériel."))
+
+    def supplier_choice(self) -> str | int:
+        """SUPPLIER_AUTO, SUPPLIER_NONE or a supplier id among those offered."""
+        value = self.supplier.data or SUPPLIER_AUTO
+        if value in (SUPPLIER_AUTO, SUPPLIER_NONE):
+            return value
+        return int(value) if value.isdigit() else SUPPLIER_AUTO

@@ -1,0 +1,171 @@
+"""The workflow actions of the ticket page: one POST per action, and the visit message fragment.
+
+Each action is a form carrying the ticket version. The view parses it, asks for a confirmation
+when a visit falls on a weekend, and hands the values to the service, which checks and applies
+the action. Answers: the fresh page parts (htmx) or a redirect with a message (plain POST);
+422 with the message next to the field; 409 with the fresh state when the ticket changed in
+between; 403 when the action is not allowed; 404 when the ticket is not visible.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_htmx import make_response
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.core.htmx import wants_fragment
+from app.extensions import db
+from app.models import TicketEvent
+from app.tickets import planning, service
+from app.tickets.action_forms import ACTION_FORMS, ActionForm, VisitForm, fill_choices
+from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
+from app.tickets.permissions import actor_for, can_view
+from app.tickets.views import bp, get_ticket_or_404
+from app.tickets.views.page import action_options, checked_uploads, done, respond, store_all
+from app.tickets.workflow import TRANSITIONS, Action, Status, WorkflowError, check
+
+VISIT_ACTIONS = frozenset({Action.PLAN, Action.RESCHEDULE})
+
+
+def _action_or_404(value: str) -> Action:
+    try:
+        action = Action(value)
+    except ValueError:
+        abort(404)
+    if action not in ACTION_FORMS:  # the system's automatic closure has no form
+        abort(404)
+    return action
+
+
+def _stale(ticket):
+    return respond(ticket, status=409, notice=StaleTicket.message, notice_kind="error")
+
+
+def _forbidden(ticket, message: str):
+    return respond(ticket, status=403, notice=message, notice_kind="error")
+
+
+def _success_message(action: Action, before: Status, ticket) -> str:
+    after = ticket.status_enum
+    change = ""
+    if after != before:
+        change = " " + _(
+            "La demande est passée de « %(before)s » à « %(after)s ».",
+            before=before.label,
+            after=after.label,
+        )
+    texts = {
+        Action.PLAN: _("L’intervention est planifiée."),
+        Action.RESCHEDULE: _("L’intervention est replanifiée."),
+        Action.FINISH: _("L’intervention est terminée : l’école est invitée à l’approuver."),
+        Action.FINISH_ON_SPOT: _(
+            "L’intervention sur place est enregistrée : l’école est invitée à l’approuver."
+        ),
+        Action.APPROVE: _("Intervention approuvée."),
+        Action.REOPEN: _("La demande est rouverte : la procédure recommence."),
+        Action.SEND_BACK: _("La demande est renvoyée à l’équipe EN."),
+        Action.REASSIGN_SUPPLIER: _(
+            "La demande est attribuée à %(name)s.",
+            name=ticket.supplier.name if ticket.supplier else "",
+        ),
+        Action.CANCEL: _("La demande est annulée."),
+        Action.ASSIGN_TECHNICIAN: _(
+            "La demande est confiée à %(name)s.",
+            name=ticket.technician.full_name if ticket.technician else "",
+        ),
+        Action.CHANGE_ASSIGNEE: _(
+            "%(name)s est responsable de la demande.",
+            name=ticket.assignee.full_name if ticket.assignee else "",
+        ),
+    }
+    return texts[action] + change
+
+
+def _last_event(ticket, user) -> TicketEvent | None:
+    """The event the action just recorded (its photos belong to it)."""
+    return db.session.scalar(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.actor_id == user.id)
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    )
+
+
+@bp.route("/<reference>/actions/<action>", methods=["POST"])
+@login_required
+def act(reference: str, action: str):
+    ticket = get_ticket_or_404(reference)
+    action = _action_or_404(action)
+    form: ActionForm = ACTION_FORMS[action](prefix=action.value)
+    fill_choices(form, action_options(action, ticket))
+    version = form.version.data
+    if not isinstance(version, int):
+        abort(400)
+    # Someone acted since this form was shown: say so, with the state as it is now.
+    if version != ticket.version:
+        return _stale(ticket)
+    try:
+        check(
+            action,
+            ticket.status_enum,
+            actor_for(current_user, ticket),
+            has_supplier=ticket.supplier_id is not None,
+        )
+    except WorkflowError as exc:
+        return _forbidden(ticket, exc.message)
+
+    if not form.validate():
+        return respond(ticket, status=422, bound=form)
+    if isinstance(form, VisitForm):
+        instant = form.planned_at()
+        warning = planning.weekend_warning(instant) if instant else None
+        if warning and not form.confirm_weekend.data:
+            form.weekend_warning = warning
+            return respond(ticket, status=422, bound=form)
+    before = ticket.status_enum
+    try:
+        # Photos are checked before the action: never a transition with half its files.
+        photos = checked_uploads(form.photos) if hasattr(form, "photos") else []
+        ticket = service.apply_action(
+            current_user, ticket.id, action, form.values(), version=version
+        )
+    except TicketNotFound:
+        abort(404)
+    except StaleTicket:
+        return _stale(ticket)
+    except Forbidden as exc:
+        return _forbidden(ticket, exc.message)
+    except TicketError as exc:
+        form.add_error(exc.field, exc.message)
+        return respond(ticket, status=422, bound=form)
+    if photos:
+        store_all(ticket, photos, _last_event(ticket, current_user))
+    message = _success_message(action, before, ticket)
+    if not can_view(current_user, ticket):
+        # Sent back to the EN team: the company no longer sees the ticket; back to the list.
+        flash(message, "success")
+        target = url_for("tickets.index")
+        if wants_fragment():
+            return make_response("", redirect=target)
+        return redirect(target, code=303)
+    return done(ticket, message)
+
+
+@bp.route("/<reference>/actions/<action>/message")
+@login_required
+def visit_message(reference: str, action: str):
+    """The message field of the plan / reschedule form, following the chosen date (htmx)."""
+    ticket = get_ticket_or_404(reference)
+    action = _action_or_404(action)
+    if action not in VISIT_ACTIONS:
+        abort(404)
+    if actor_for(current_user, ticket) not in TRANSITIONS[action].actors:
+        abort(403)
+    form = ACTION_FORMS[action](request.args, prefix=action.value, meta={"csrf": False})
+    form.validate()  # parses the date and time; errors are shown when the form is sent
+    form.refresh_message()
+    instant = form.planned_at()
+    form.weekend_warning = planning.weekend_warning(instant) if instant else None
+    return render_template("tickets/_visit_message.html", form=form, ticket=ticket, live=True)
