@@ -41,6 +41,9 @@ class Ticket(db.Model):
         # The lists: a supplier's open tickets, newest first; everyone's by state.
         Index("ix_ticket_supplier_status_created", "supplier_id", "status", "created_at"),
         Index("ix_ticket_status_created", "status", "created_at"),
+        # "Toutes" and "fermées" lists, newest first, per supplier and for EN staff.
+        Index("ix_ticket_supplier_created", "supplier_id", "created_at"),
+        Index("ix_ticket_created", "created_at"),
         Index("ix_ticket_equipment_serial", "equipment_serial"),
         Index("ix_ticket_equipment_label", "equipment_label"),
     )
