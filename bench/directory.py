@@ -16,19 +16,16 @@ import argparse
 import random
 import re
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
-from app import create_app
 from app.auth.passwords import hash_password
 from app.extensions import db
 from app.models import Equipment, Establishment, Role, Site, Supplier, User
+from bench._support import bench_app
 
 PASSWORD = "Cerf-volant-bleu-42!"
 WORDS = [
@@ -190,39 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=30)
     args = ap.parse_args(argv)
 
-    tmp = Path(tempfile.mkdtemp(prefix="relais-bench-"))
-    admin_engine = None
-    if args.postgres:
-        admin = make_url(args.postgres)
-        name = f"relais_bench_{uuid.uuid4().hex[:8]}"
-        admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = admin.set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-
-    app = create_app(
-        {
-            "RELAIS_ENV": "test",
-            "TESTING": False,
-            "SECRET_KEY": "bench-secret-key-that-is-long-enough-123",
-            "INSTANCE_PATH": str(tmp / "instance"),
-            "SQLALCHEMY_DATABASE_URI": url,
-            "REDIS_URL": None,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "MAIL_SERVER": None,
-            "DEV_MAILBOX_DIR": str(tmp / "mailbox"),
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_COST": 8,
-            "ARGON2_PARALLELISM": 1,
-        }
-    )
-    try:
+    with bench_app(args.postgres) as app:
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
         with app.app_context():
-            from flask_migrate import upgrade
-
-            upgrade()
             started = time.perf_counter()
             school = fill(args.sites, args.items)
             print(
@@ -254,14 +221,6 @@ def main(argv: list[str] | None = None) -> None:
         for label, path, headers in pages:
             median, p95, size = measure(client, path, args.runs, headers)
             print(f"{label:<34} {median:>10.1f} {p95:>8.1f} {size:>8}")
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if admin_engine is not None:
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin_engine.dispose()
 
 
 if __name__ == "__main__":

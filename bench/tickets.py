@@ -25,16 +25,12 @@ import argparse
 import random
 import re
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, insert, select, text, update
+from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
-from app import create_app
 from app.auth.passwords import hash_password
 from app.extensions import db
 from app.models import (
@@ -52,6 +48,7 @@ from app.models import (
 )
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action, Status
+from bench._support import bench_app
 
 PASSWORD = "Cerf-volant-bleu-42!"
 NOW = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
@@ -424,41 +421,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN queries)")
     args = ap.parse_args(argv)
 
-    tmp = Path(tempfile.mkdtemp(prefix="relais-bench-"))
-    admin_engine = None
-    if args.postgres:
-        admin = make_url(args.postgres)
-        name = f"relais_bench_{uuid.uuid4().hex[:8]}"
-        admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = admin.set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-
-    app = create_app(
-        {
-            "RELAIS_ENV": "test",
-            "TESTING": False,
-            "SECRET_KEY": "bench-secret-key-that-is-long-enough-123",
-            "INSTANCE_PATH": str(tmp / "instance"),
-            "SQLALCHEMY_DATABASE_URI": url,
-            "REDIS_URL": args.redis,
-            "RQ_QUEUE": f"relais-bench-{uuid.uuid4().hex[:8]}",
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "MAIL_SERVER": None,
-            "DEV_MAILBOX_DIR": str(tmp / "mailbox"),
-            "RELAIS_BASE_URL": "http://relais.example.com",
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_COST": 8,
-            "ARGON2_PARALLELISM": 1,
-        }
-    )
-    try:
+    with bench_app(args.postgres, keep=args.keep, REDIS_URL=args.redis) as app:
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
         with app.app_context():
-            from flask_migrate import upgrade
-
-            upgrade()
             started = time.perf_counter()
             rnd = random.Random(11)
             people = fill_directory(rnd)
@@ -597,16 +562,6 @@ def main(argv: list[str] | None = None) -> None:
                 from app.jobs import get_queue
 
                 get_queue().empty()
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if args.keep:
-            print(f"database kept: {make_url(url).render_as_string(hide_password=True)}")
-        elif admin_engine is not None:
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin_engine.dispose()
 
 
 if __name__ == "__main__":
