@@ -74,10 +74,14 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
+    from app.agenda.views import bp as agenda_bp
     from app.auth.views import bp as auth_bp
     from app.core.views import bp as core_bp
+    from app.dashboard.views import bp as dashboard_bp
     from app.devmail.views import bp as devmail_bp
     from app.directory.views import bp as directory_bp
+    from app.mail_actions.views import bp as mail_actions_bp
+    from app.sla.views import bp as sla_bp
     from app.tickets.views import bp as tickets_bp
 
     app.register_blueprint(core_bp)
@@ -85,6 +89,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tickets_bp, url_prefix="/demandes")
     app.register_blueprint(directory_bp, url_prefix="/annuaire")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(mail_actions_bp, url_prefix="/reponse")
+    app.register_blueprint(agenda_bp, url_prefix="/agenda")
+    app.register_blueprint(sla_bp, url_prefix="/calendrier")
+    app.register_blueprint(dashboard_bp, url_prefix="/suivi")
     if app.config["RELAIS_ENV"] != "production":
         app.register_blueprint(devmail_bp, url_prefix="/dev/mailbox")
 
@@ -93,6 +101,8 @@ def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
     from app.directory.cli import catalogue_cli, schools_cli
+    from app.directory.equipment_cli import equipment_cli
+    from app.scheduling.cli import jobs_cli
 
-    for group in (users_cli, demo_cli, schools_cli, catalogue_cli):
+    for group in (users_cli, demo_cli, schools_cli, catalogue_cli, equipment_cli, jobs_cli):
         app.cli.add_command(group)

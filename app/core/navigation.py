@@ -46,9 +46,22 @@ MAIN = [
         args=lambda user: {"supplier_id": user.supplier_id},
     ),
     NavEntry(_l("Matériel"), "directory.equipment", EN_STAFF, ("directory.equipment",)),
+    NavEntry(_l("Suivi"), "dashboard.index", EN_STAFF, "dashboard."),
     NavEntry(
-        _l("Utilisateurs"), "admin.users", frozenset({Role.ADMIN, Role.COORDINATOR}), "admin."
+        _l("Mes chiffres"),
+        "dashboard.supplier",
+        frozenset({Role.SUPPLIER}),
+        "dashboard.",
+        args=lambda user: {"supplier_id": user.supplier_id},
     ),
+    NavEntry(
+        _l("Utilisateurs"),
+        "admin.users",
+        frozenset({Role.ADMIN, Role.COORDINATOR}),
+        ("admin.user", "admin.invit", "admin.deactivate", "admin.reactivate"),
+    ),
+    NavEntry(_l("Envois"), "admin.outbox", frozenset({Role.ADMIN}), "admin.outbox"),
+    NavEntry(_l("Congés scolaires"), "sla.holidays", frozenset({Role.ADMIN}), "sla."),
 ]
 
 ACCOUNT = [

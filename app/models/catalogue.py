@@ -43,6 +43,8 @@ class RequestType(db.Model):
     resolve_hours: Mapped[int] = mapped_column(default=16)
     # A finished ticket closes by itself after this many days without the school's answer.
     auto_close_days: Mapped[int] = mapped_column(default=15)
+    # Count those days on school days only: a ticket finished in July waits for the teachers.
+    auto_close_school_days: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
 
     category: Mapped[PortalCategory] = relationship(back_populates="request_types")

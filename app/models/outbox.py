@@ -24,6 +24,8 @@ class OutboxMessage(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"),
         Index("ix_outbox_message_status_created", "status", "created_at"),
+        # The digest: a person's pending messages about one ticket.
+        Index("ix_outbox_message_ticket_recipient", "ticket_id", "recipient", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,3 +44,14 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Not sent before this instant: changes made together on one ticket wait a moment so that
+    # each person gets one message for all of them (the digest window).
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a worker moved the row to "sending": a row left there long after, its worker died.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A message sent as part of another one (the digest): that message's id.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
+    # An iCalendar invitation or cancellation to attach (text/calendar; method=…).
+    calendar: Mapped[str | None] = mapped_column(Text)
+    calendar_method: Mapped[str | None] = mapped_column(String(10))

@@ -25,6 +25,10 @@ class Supplier(db.Model):
     reference_email: Mapped[str] = mapped_column(String(254))
     phone: Mapped[str] = mapped_column(String(32), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # Its contract counts school holidays (FWB calendar) as days off for its service levels.
+    follows_school_holidays: Mapped[bool] = mapped_column(default=False)
+    # The secret of the company's calendar feed of planned visits (regenerated to revoke).
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="supplier", order_by="User.full_name")

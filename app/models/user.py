@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
@@ -62,6 +62,11 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which kinds of ticket event mail this person ({group: False} turns one off; see
+    # app.notify.preferences). Missing groups are on.
+    mail_preferences: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The secret of the coordinator's calendar feed of every visit (regenerated to revoke).
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     supplier: Mapped[Supplier | None] = relationship(back_populates="users")
     site: Mapped[Site | None] = relationship()

@@ -75,6 +75,15 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     "assign_technician": ("technician",),
     "change_assignee": ("new_assignee",),
     "comment": ("supplier", "participants"),
+    # Scheduled work and service levels (no actor: the system).
+    "auto_close_reminder": ("teacher",),
+    "sla_warning": ("assistant", "coordinators"),
+    # Pauses of the clocks, and the question put to the school (seed 003).
+    "pause": ("assistant", "participants"),
+    "resume": ("assistant", "participants"),
+    "info_request": ("teacher", "participants"),
+    "info_reminder": ("teacher",),
+    "closed_unanswered": ("teacher", "supplier", "assistant", "participants"),
 }
 
 

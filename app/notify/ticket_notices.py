@@ -10,8 +10,10 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from app.agenda.invitations import invitation_for
 from app.auth.roles import EN_STAFF
 from app.extensions import db
+from app.mail_actions.links import links_for
 from app.models import OutboxMessage, Role, Supplier, Ticket, TicketEvent, User
 from app.notify.audience import Participation, Person, TicketPeople, audience
 from app.notify.links import external_url
@@ -34,6 +36,13 @@ HEADLINES = {
     "assign_technician": "Demande confiée à {technician}",
     "change_assignee": "Vous êtes responsable de cette demande",
     "comment": "Nouveau commentaire de {actor}",
+    "auto_close_reminder": "Rappel : votre approbation est attendue",
+    "sla_warning": "Délai bientôt dépassé",
+    "pause": "Demande en attente",
+    "resume": "Demande reprise",
+    "info_request": "Question de {actor} : votre réponse est attendue",
+    "info_reminder": "Rappel : votre réponse est attendue",
+    "closed_unanswered": "Demande fermée faute de réponse",
 }
 
 
@@ -131,7 +140,11 @@ def queue_notices(ticket: Ticket, event: TicketEvent, actor: User | None) -> lis
             title=title,
             link=link,
             actor=actor,
+            answer=links_for(ticket, event, recipient),
         )
+        invitation = invitation_for(ticket, event, recipient)
+        if invitation is not None:
+            message.calendar, message.calendar_method = invitation
         message.ticket_id = ticket.id
         message.event_id = event.id
         message.user_id = recipient.person.user_id

@@ -38,6 +38,14 @@ def build(message: OutboxMessage) -> Message:
         reply_to=message.reply_to,
     )
     msg.extra_headers = {"X-Relais-Message": str(message.id), "Auto-Submitted": "auto-generated"}
+    if message.calendar:
+        # Calendar apps read the method from the part's content type (RFC 6047).
+        method = message.calendar_method or "REQUEST"
+        msg.attach(
+            "invitation.ics" if method != "CANCEL" else "annulation.ics",
+            f"text/calendar; method={method}; charset=UTF-8",
+            message.calendar.encode(),
+        )
     return msg
 
 

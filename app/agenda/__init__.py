@@ -1,0 +1,1 @@
+"""Interventions in everyone's calendar: iCalendar invitations and private feeds."""

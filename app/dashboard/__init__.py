@@ -1,0 +1,1 @@
+"""The supplier-follow-up coordinator's dashboard, scorecards and exports."""

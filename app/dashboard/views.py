@@ -1,0 +1,7 @@
+"""Dashboard pages (thin: the figures come from app.dashboard.figures)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__)

@@ -1,0 +1,1 @@
+"""Service levels: the business calendar, the clocks of each ticket, pauses and warnings."""
