@@ -66,6 +66,7 @@ MAIN = [
 
 ACCOUNT = [
     NavEntry(_l("Mon profil"), "auth.profile", frozenset(Role), ("auth.profile",)),
+    NavEntry(_l("Agenda"), "agenda.index", frozenset({Role.SUPPLIER, Role.COORDINATOR}), "agenda."),
     NavEntry(
         _l("Inviter une personne"), "admin.invite", frozenset({Role.ASSISTANT}), "admin.invite"
     ),
