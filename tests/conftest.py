@@ -84,6 +84,8 @@ def _base_config(database_url: str, tmp: Path) -> dict:
         "MAIL_SERVER": None,
         "DEV_MAILBOX_DIR": str(tmp / "mailbox"),
         "RELAIS_BASE_URL": "http://relais.test",
+        # Each change's mails leave at once; tests of the digest window set their own.
+        "RELAIS_DIGEST_SECONDS": 0,
         # Cheap hashing in tests only.
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 8,
