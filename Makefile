@@ -11,9 +11,9 @@ export FLASK_APP := wsgi
 
 run: install translations db demo serve ## set everything up and serve on http://127.0.0.1:5000
 
-serve:
+serve: ## the app, plus `flask jobs tick` every minute beside it (Ctrl-C stops both)
 	@echo "Relais : http://$(HOST):$(PORT)  (comptes de démo : $(BIN)/flask demo accounts)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Relais needs Python 3.11"'

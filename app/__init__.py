@@ -103,6 +103,15 @@ def _register_cli(app: Flask) -> None:
     from app.directory.cli import catalogue_cli, schools_cli
     from app.directory.equipment_cli import equipment_cli
     from app.scheduling.cli import jobs_cli
+    from app.sla.cli import holidays_cli
 
-    for group in (users_cli, demo_cli, schools_cli, catalogue_cli, equipment_cli, jobs_cli):
+    for group in (
+        users_cli,
+        demo_cli,
+        schools_cli,
+        catalogue_cli,
+        equipment_cli,
+        jobs_cli,
+        holidays_cli,
+    ):
         app.cli.add_command(group)

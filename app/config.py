@@ -132,6 +132,34 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         # Unset: `attachments/` in the instance folder of the app (app/tickets/storage.py).
         "ATTACHMENTS_DIR": env.get("RELAIS_ATTACHMENTS_DIR") or None,
         "ATTACHMENT_MAX_MB": _int(env, "RELAIS_ATTACHMENT_MAX_MB", 10),
+        # Delivery (app/notify): the digest window, retries, the sweep of forgotten rows.
+        "RELAIS_DIGEST_SECONDS": _int(env, "RELAIS_DIGEST_SECONDS", 60),
+        "RELAIS_SEND_RETRY_INTERVALS": env.get("RELAIS_SEND_RETRY_INTERVALS")
+        or "30,120,600,1800,3600",
+        "RELAIS_SEND_MAX_ATTEMPTS": _int(env, "RELAIS_SEND_MAX_ATTEMPTS", 8),
+        "RELAIS_SWEEP_GRACE_SECONDS": _int(env, "RELAIS_SWEEP_GRACE_SECONDS", 60),
+        "RELAIS_SENDING_STALE_SECONDS": _int(env, "RELAIS_SENDING_STALE_SECONDS", 300),
+        "RELAIS_SWEEP_BATCH": _int(env, "RELAIS_SWEEP_BATCH", 500),
+        # Admin › Envois: a message pending or sending this long is shown « Bloqué ».
+        "RELAIS_OUTBOX_STUCK_MINUTES": _int(env, "RELAIS_OUTBOX_STUCK_MINUTES", 15),
+        # Automatic closure and the answers from the mailbox (app/tickets/autoclose.py).
+        "RELAIS_AUTO_CLOSE_REMINDER_DAYS": _int(env, "RELAIS_AUTO_CLOSE_REMINDER_DAYS", 3),
+        "RELAIS_MAIL_ANSWER_GRACE_DAYS": _int(env, "RELAIS_MAIL_ANSWER_GRACE_DAYS", 7),
+        "RELAIS_MAIL_ANSWER_RATE_LIMIT": env.get("RELAIS_MAIL_ANSWER_RATE_LIMIT")
+        or "10 per minute;60 per hour",
+        # Calendar invitations and feeds (app/agenda).
+        "RELAIS_VISIT_MINUTES": _int(env, "RELAIS_VISIT_MINUTES", 60),
+        "RELAIS_FEED_PAST_DAYS": _int(env, "RELAIS_FEED_PAST_DAYS", 90),
+        "RELAIS_FEED_LIMIT": _int(env, "RELAIS_FEED_LIMIT", 2000),
+        "RELAIS_FEED_CANCELLED_DAYS": _int(env, "RELAIS_FEED_CANCELLED_DAYS", 14),
+        # Business calendar (app/sla): service hours, Monday = 1.
+        "RELAIS_SERVICE_HOURS": env.get("RELAIS_SERVICE_HOURS") or "09:00-17:00",
+        "RELAIS_SERVICE_DAYS": env.get("RELAIS_SERVICE_DAYS") or "1-5",
+        "RELAIS_ICAL_MAX_KB": _int(env, "RELAIS_ICAL_MAX_KB", 256),
+        # Service levels (app/sla): warning margin, questions to the school (business days).
+        "RELAIS_SLA_WARNING_MINUTES": _int(env, "RELAIS_SLA_WARNING_MINUTES", 120),
+        "RELAIS_INFO_REMINDER_DAYS": _int(env, "RELAIS_INFO_REMINDER_DAYS", 3),
+        "RELAIS_INFO_CLOSE_DAYS": _int(env, "RELAIS_INFO_CLOSE_DAYS", 7),
         # Locale
         "BABEL_DEFAULT_LOCALE": "fr_BE",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",

@@ -9,15 +9,19 @@ ship without its line here.
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from app.auth.invitations import InvitationRequest, invite
 from app.devmail import mailbox
 from app.extensions import db
-from app.models import Role
+from app.models import OutboxMessage, Role
+from app.models.calendar import SchoolHoliday
 from app.tickets.attachments import store_upload
+from tests import factories
 from tests.conftest import extract_csrf
 from tests.ticket_support import build_world
 
@@ -45,6 +49,7 @@ ALLOWED: dict[str, set[str]] = {
     "auth.password_strength": EVERYONE,
     "auth.profile": SIGNED_IN,
     "auth.change_password": SIGNED_IN,
+    "auth.mail_preferences": SIGNED_IN,
     "devmail.index": EVERYONE,  # development only, never registered in production
     "devmail.show": EVERYONE,
     "devmail.html_part": EVERYONE,
@@ -60,12 +65,20 @@ ALLOWED: dict[str, set[str]] = {
     "admin.reactivate": {COORDINATOR, ADMIN},
     "admin.site_field": {ASSISTANT, ADMIN},  # sites are only chosen for teacher invitations
     "admin.site_suggestions": {ASSISTANT, ADMIN},
+    "admin.outbox": {ADMIN},  # « Envois »
+    "admin.resend_message": {ADMIN},
+    "admin.resend_messages": {ADMIN},
     "directory.schools": EN,
     "directory.school": EN,
     "directory.suppliers": EN,
     "directory.supplier": EN | {SUPPLIER},
     "directory.supplier_contact": {COORDINATOR, ADMIN},
     "directory.equipment": EN,
+    "dashboard.index": EN,
+    "dashboard.supplier": EN | {SUPPLIER},  # a company's own scorecard
+    "dashboard.export": EN | {SUPPLIER, OTHER_SUPPLIER},  # a supplier: its own figures only
+    "directory.device": EN | {SUPPLIER},  # the company that maintains it
+    "directory.device_by_identifier": EN | {SUPPLIER},
     "tickets.index": SIGNED_IN,
     "tickets.new": {ASSISTANT, ADMIN},
     "tickets.site_suggestions": {ASSISTANT, ADMIN},
@@ -80,6 +93,26 @@ ALLOWED: dict[str, set[str]] = {
     "tickets.notifications": ON_TICKET,
     "tickets.attachment": ON_TICKET,
     "tickets.thumbnail": ON_TICKET,
+    # « Délais »: the supplier holding the ticket and EN staff pause, resume, ask the school.
+    "tickets.pause_clocks": EN | {SUPPLIER},
+    "tickets.resume_clocks": EN | {SUPPLIER},
+    "tickets.ask_school": EN | {SUPPLIER},
+    # Congés scolaires: EN staff read, admins change; the supplier switch is admins' and
+    # coordinators'.
+    "sla.holidays": EN,
+    "sla.add_holiday": {ADMIN},
+    "sla.edit_holiday": {ADMIN},
+    "sla.delete_holiday": {ADMIN},
+    "sla.import_holidays": {ADMIN},
+    "sla.supplier_school_holidays": {COORDINATOR, ADMIN},
+    # Answers from the mailbox: no sign-in, the signed link decides (an invalid one here).
+    "mail_actions.answer": EVERYONE,
+    "mail_actions.done": EVERYONE,
+    # Each supplier user manages its own company's feed, each coordinator their own.
+    "agenda.index": {COORDINATOR, SUPPLIER, OTHER_SUPPLIER},
+    "agenda.create_link": {COORDINATOR, SUPPLIER, OTHER_SUPPLIER},
+    "agenda.regenerate": {COORDINATOR, SUPPLIER, OTHER_SUPPLIER},
+    "agenda.feed": EVERYONE,  # no sign-in: the token decides (an invalid one here)
 }
 DENIED_STATUSES = {403, 404, 405}
 
@@ -103,6 +136,9 @@ def scene(app):
         world.assistant,
         InvitationRequest(email="nouveau@ecole.example.com", role=Role.TEACHER, site=world.site),
     )
+    device = factories.equipment(supplier=world.supplier, site=world.site)
+    holiday = SchoolHoliday(name="Congé", starts_on=date(2026, 2, 16), ends_on=date(2026, 3, 1))
+    db.session.add(holiday)
     db.session.commit()
     mailbox.store(b"Subject: test\r\n\r\nbody")
     people = {
@@ -127,6 +163,13 @@ def scene(app):
         "token": "not-a-valid-token",
         "action": "plan",
         "filename": "relais.css",
+        # « Envois »: one of the ticket's messages.
+        "message_id": db.session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id)),
+        "equipment_id": device.id,
+        "what": "fiches",
+        "fmt": "csv",
+        "identifier": device.label,
+        "holiday_id": holiday.id,
     }
     return people, values
 

@@ -564,7 +564,7 @@ def stock(app, schools):
 
 
 def equipment_rows(html: str) -> list[str]:
-    return re.findall(r'<td class="primary[^"]*">([^<]*)<br>', html)
+    return re.findall(r'<td class="primary[^"]*">(?:<a [^>]*>)?([^<]*)(?:</a>)?<br>', html)
 
 
 @pytest.mark.parametrize(

@@ -108,6 +108,27 @@ CASES = [
         STAFF_ONLY,
     ),
     Case(
+        "device maintained by the supplier",
+        "directory.device",
+        "GET",
+        lambda w: u("directory.device", equipment_id=w.device.id),
+        _with(STAFF_ONLY, supplier=200, teacher=404),
+    ),
+    Case(
+        "device maintained by another company",
+        "directory.device",
+        "GET",
+        lambda w: u("directory.device", equipment_id=w.other_device.id),
+        _with(STAFF_ONLY, supplier=404, teacher=404),
+    ),
+    Case(
+        "device by its label",
+        "directory.device_by_identifier",
+        "GET",
+        lambda w: u("directory.device_by_identifier", identifier=w.device.label),
+        _with(STAFF_ONLY, assistant=302, coordinator=302, admin=302, supplier=302, teacher=404),
+    ),
+    Case(
         "change own company's reference address",
         "directory.supplier_contact",
         "POST",
@@ -132,7 +153,8 @@ def world(app):
     site = factories.site(est, fi=5136, postal_code="6941", locality="BORLON")
     own = factories.supplier(name="Société du fournisseur", reference_email="ref@own.example.com")
     other = factories.supplier(name="Autre société", reference_email="ref@other.example.com")
-    factories.equipment(site=site, supplier=own)
+    device = factories.equipment(site=site, supplier=own)
+    other_device = factories.equipment(site=site, supplier=other)
     users = {
         "assistant": factories.user(Role.ASSISTANT),
         "coordinator": factories.user(Role.COORDINATOR),
@@ -141,7 +163,9 @@ def world(app):
         "teacher": factories.user(Role.TEACHER, site=site),
     }
     db.session.commit()
-    return SimpleNamespace(site=site, own=own, other=other, users=users)
+    return SimpleNamespace(
+        site=site, own=own, other=other, users=users, device=device, other_device=other_device
+    )
 
 
 def test_every_directory_route_is_listed(app):
@@ -153,6 +177,10 @@ def test_every_directory_route_is_listed(app):
     }
     listed = {(case.endpoint, case.method) for case in CASES}
     assert routes == listed, "list every directory route and method in CASES"
+
+
+def w_id(world) -> int:
+    return world.device.id
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -169,8 +197,10 @@ def test_route_answers_each_role(client, login, world, case, role):
 
     expected = case.expected[role]
     assert response.status_code == expected, (case.name, role)
-    if expected == 302:
+    if expected == 302 and role == "anonymous":
         assert response.headers["Location"].startswith("/connexion")
+    elif expected == 302:  # a device by its label: to its page
+        assert response.headers["Location"] == u("directory.device", equipment_id=w_id(world))
     if expected == 403:
         assert "Accès refusé" in response.get_data(as_text=True)
 

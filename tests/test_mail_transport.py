@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import smtplib
+
 import pytest
 
 from app.extensions import db
@@ -70,3 +72,31 @@ def test_a_message_is_sent_once_even_if_the_job_runs_twice(make_app, smtp_server
         assert send_outbox_message(message.id) == "sent"
         assert send_outbox_message(message.id) == "already claimed"
     assert len(smtp_server.messages) == 1
+
+
+class _Greylisting:
+    """A server that answers "try again later" to every recipient."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "450 4.2.0 Greylisted, try again later"
+
+
+def test_a_4xx_answer_is_transient(make_app):
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(_Greylisting(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app = make_app(MAIL_SERVER=controller.hostname, MAIL_PORT=controller.port)
+        with app.app_context():
+            message = _outbox("teacher@ecole.example.com")
+            with pytest.raises(smtplib.SMTPRecipientsRefused):
+                send_outbox_message(message.id)
+            db.session.refresh(message)
+            assert message.status == OutboxStatus.PENDING
+            assert "450" in message.last_error
+    finally:
+        controller.stop()

@@ -54,6 +54,7 @@ def test_everyone_has_a_profile_page(app, client, login, role):
     assert user.email in html
     assert 'value="Zoé Profil"' in html
     assert 'hx-post="/mot-de-passe/force"' in html
+    assert 'action="/profil/e-mails"' in html  # « E-mails que je reçois » (test_mail_preferences)
     assert 'href="/profil"' in html  # the account menu links here
 
 

@@ -42,7 +42,8 @@ def today() -> date:
 
 def weekday_ahead(days: int = 2) -> date:
     day = today() + timedelta(days=days)
-    while day.weekday() >= 5:
+    # Weekends, holidays and Wednesday afternoons ask for a confirmation.
+    while planning.visit_reasons(planning.to_utc(day, time(13, 30))):
         day += timedelta(days=1)
     return day
 

@@ -34,6 +34,8 @@ EXPECTED = {
     Action.APPROVE: ({D: C}, {T, A}),
     Action.REOPEN: ({D: O}, {T, A}),
     Action.AUTO_CLOSE: ({D: C}, {SYS}),
+    # Seed 003: a question to the school unanswered for 7 business days closes the ticket.
+    Action.CLOSE_UNANSWERED: ({O: C, P: C}, {SYS}),
     Action.SEND_BACK: ({O: O, P: O}, {S}),
     Action.REASSIGN_SUPPLIER: ({O: O, P: O}, {A, CO}),
     Action.CANCEL: ({O: X, P: X, D: X}, {A}),
@@ -102,3 +104,19 @@ def test_outsiders_never_act():
     for status in Status:
         assert available_actions(status, Actor.OTHER_SUPPLIER, has_supplier=True) == []
         assert available_actions(status, Actor.OTHER_TEACHER, has_supplier=True) == []
+
+
+def test_only_the_system_closes_an_unanswered_ticket_and_only_before_the_work_is_done():
+    for status in (O, P):
+        transition = check(Action.CLOSE_UNANSWERED, status, SYS, has_supplier=False)
+        assert target_status(transition, status) == C
+    with pytest.raises(WrongState):
+        check(Action.CLOSE_UNANSWERED, D, SYS, has_supplier=True)
+    for actor in (A, CO, S, T):
+        with pytest.raises(NotAllowed):
+            check(Action.CLOSE_UNANSWERED, O, actor, has_supplier=True)
+    # Never a button: nobody but the system may take it.
+    for actor in (A, CO, S, T):
+        assert Action.CLOSE_UNANSWERED not in [
+            t.action for t in available_actions(O, actor, has_supplier=True)
+        ]

@@ -327,3 +327,7 @@ def resend_invitation(invitation_id: int):
             "success",
         )
     return redirect(url_for("admin.invitations"))
+
+
+# « Envois » (the outbox) registers its routes on `bp` (imported last: it imports `bp`).
+from app.admin import outbox  # noqa: E402, F401

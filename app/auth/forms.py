@@ -12,6 +12,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, String
 from wtforms.validators import DataRequired, Email, Length, StopValidation
 
 from app.auth.strength import assess
+from app.notify import preferences
 
 
 class LoginForm(FlaskForm):
@@ -149,3 +150,40 @@ class PasswordChangeForm(NewPasswordForm):
         validators=[StrongPassword()],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+# ------------------------------------------------------------------ « E-mails que je reçois »
+
+
+class MailPreferencesForm(FlaskForm):
+    """One checkbox per group of ticket mail the role sees (app.notify.preferences).
+
+    Built by `mail_preferences_form`: an unticked (absent) box turns its group off; keys of groups
+    the role does not see, and unknown keys, are not fields, so they are ignored.
+    """
+
+    groups: tuple = ()
+
+    def chosen_keys(self) -> set[str]:
+        return {g.key for g in self.groups if self[f"mail_{g.key}"].data}
+
+
+def mail_preferences_form(role: str, stored: dict | None, **kwargs) -> MailPreferencesForm:
+    """The form for a person of `role`; with `formdata=None`, it shows the stored choice."""
+    groups = preferences.visible_groups(role)
+
+    class _Form(MailPreferencesForm):
+        pass
+
+    _Form.groups = groups
+    for group in groups:
+        setattr(
+            _Form,
+            f"mail_{group.key}",
+            BooleanField(
+                group.label,
+                description=group.help,
+                default=preferences.is_on(stored, group.key, role),
+            ),
+        )
+    return _Form(**kwargs)

@@ -24,12 +24,15 @@ from app.auth.forms import (
     ResetPasswordForm,
     ResetRequestForm,
     SignupForm,
+    mail_preferences_form,
 )
 from app.auth.service import authenticate
 from app.auth.strength import MAX_LENGTH, assess
 from app.core.forms import safe_next
+from app.core.htmx import wants_fragment
 from app.extensions import db, limiter
 from app.models import Role, normalise_email
+from app.notify import preferences
 
 
 # Defaults for limits the configuration may set (see README, « Comptes »).
@@ -218,7 +221,16 @@ def reset_password(token: str):
 # ------------------------------------------------------------------ profile
 
 
-def _profile_page(profile_form=None, password_form=None, status=200):
+def _mail_context(user, mail_form=None) -> dict:
+    """What the section « E-mails que je reçois » shows (auth/_mail_preferences.html)."""
+    return {
+        "mail_form": mail_form
+        or mail_preferences_form(user.role, user.mail_preferences, formdata=None),
+        "always_sent": preferences.ALWAYS_SENT.get(user.role, preferences.ALWAYS_SENT_DEFAULT),
+    }
+
+
+def _profile_page(profile_form=None, password_form=None, mail_form=None, status=200):
     user = current_user
     profile_form = profile_form or ProfileForm(formdata=None, full_name=user.full_name)
     password_form = password_form or PasswordChangeForm(
@@ -226,7 +238,10 @@ def _profile_page(profile_form=None, password_form=None, status=200):
     )
     return (
         render_template(
-            "auth/profile.html", profile_form=profile_form, password_form=password_form
+            "auth/profile.html",
+            profile_form=profile_form,
+            password_form=password_form,
+            **_mail_context(user, mail_form),
         ),
         status,
     )
@@ -247,6 +262,28 @@ def profile():
             flash(_("Votre nom a été enregistré."), "success")
             return redirect(url_for("auth.profile"))
     return _profile_page(profile_form=form, status=422)
+
+
+@bp.route("/profil/e-mails", methods=["POST"])
+@login_required
+def mail_preferences():
+    """Save which kinds of ticket mail the person wants; only the groups their role sees."""
+    user = current_user._get_current_object()
+    form = mail_preferences_form(user.role, user.mail_preferences)
+    if form.validate_on_submit():
+        user.mail_preferences = preferences.chosen(user.role, form.chosen_keys())
+        db.session.commit()
+        message = _("Préférences enregistrées.")
+        if wants_fragment():
+            return render_template(
+                "auth/_mail_preferences.html", saved=message, **_mail_context(user)
+            )
+        flash(message, "success")
+        return redirect(url_for("auth.profile"), code=303)
+    db.session.rollback()
+    if wants_fragment():
+        return render_template("auth/_mail_preferences.html", **_mail_context(user, form)), 422
+    return _profile_page(mail_form=form, status=422)
 
 
 def _has_remember_cookie() -> bool:

@@ -21,6 +21,8 @@ class NavEntry:
     section: str | tuple[str, ...] = ()
     # Values for url_for that depend on the user (a supplier's own company page).
     args: object = None
+    # A count shown beside the entry (failed messages), or None; one cheap query.
+    badge: object = None
 
 
 MAIN = [
@@ -60,8 +62,14 @@ MAIN = [
         frozenset({Role.ADMIN, Role.COORDINATOR}),
         ("admin.user", "admin.invit", "admin.deactivate", "admin.reactivate"),
     ),
-    NavEntry(_l("Envois"), "admin.outbox", frozenset({Role.ADMIN}), "admin.outbox"),
-    NavEntry(_l("Congés scolaires"), "sla.holidays", frozenset({Role.ADMIN}), "sla."),
+    NavEntry(
+        _l("Envois"),
+        "admin.outbox",
+        frozenset({Role.ADMIN}),
+        "admin.outbox",
+        badge=lambda: _failed_messages(),
+    ),
+    NavEntry(_l("Congés scolaires"), "sla.holidays", EN_STAFF, "sla."),
 ]
 
 ACCOUNT = [
@@ -78,6 +86,14 @@ class NavItem:
     label: object
     url: str
     current: bool
+    badge: str = ""
+
+
+def _failed_messages() -> str:
+    from app.notify.admin import failed_count
+
+    count = failed_count()
+    return "" if not count.value else f"{count.value}{'+' if count.capped else ''}"
 
 
 def _items(entries: list[NavEntry], app: Flask) -> list[NavItem]:
@@ -93,7 +109,8 @@ def _items(entries: list[NavEntry], app: Flask) -> list[NavItem]:
         current = endpoint == entry.endpoint or bool(
             entry.section and endpoint.startswith(entry.section)
         )
-        items.append(NavItem(entry.label, url_for(entry.endpoint, **args), current))
+        badge = entry.badge() if entry.badge else ""
+        items.append(NavItem(entry.label, url_for(entry.endpoint, **args), current, badge))
     return items
 
 

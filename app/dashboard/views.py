@@ -1,7 +1,144 @@
-"""Dashboard pages (thin: the figures come from app.dashboard.figures)."""
+"""Dashboard pages (thin: the figures come from app.dashboard.figures).
+
+The coordinator, the assistants and the admins see every supplier; a supplier's user sees its
+own company's scorecard and nothing else.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import format_decimal, format_percent
+from flask_login import current_user, login_required
+
+from app.auth.access import en_staff_required
+from app.dashboard import exports, svg
+from app.dashboard.figures import dashboard as compute
+from app.dashboard.forms import PeriodForm
+from app.dashboard.stats import AGE_BUCKETS
+from app.extensions import db
+from app.models import Role, Supplier
 
 bp = Blueprint("dashboard", __name__)
+BRUSSELS = ZoneInfo("Europe/Brussels")
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _today():
+    return datetime.now(BRUSSELS).date()
+
+
+def _form() -> tuple[PeriodForm, object, list[str]]:
+    form = PeriodForm(request.args)
+    period, errors = form.period(_today())
+    return form, period, errors
+
+
+def _args(form: PeriodForm, period) -> dict:
+    return {
+        "du": period.start.isoformat(),
+        "au": period.end.isoformat(),
+        "groupe": form.groupe.data,
+    }
+
+
+def _charts(cards) -> dict:
+    return {
+        "within": svg.within_target(cards),
+        "plan_times": svg.times(cards, "plan", "plan-times"),
+        "resolve_times": svg.times(cards, "resolve", "resolve-times"),
+        "backlog": svg.backlog(cards),
+    }
+
+
+@bp.app_template_filter("format_percent_fr")
+def _format_percent(value: float) -> str:
+    return format_percent(value, format="#,##0 %")
+
+
+@bp.app_template_filter("format_hours")
+def _format_hours(value: float) -> str:
+    return format_decimal(value, format="#,##0.0")
+
+
+@bp.context_processor
+def _buckets():
+    return {"age_buckets": AGE_BUCKETS}
+
+
+@bp.route("/")
+@en_staff_required
+def index():
+    form, period, errors = _form()
+    board = compute(period, group=form.group)
+    return render_template(
+        "dashboard/index.html",
+        form=form,
+        board=board,
+        errors=errors,
+        charts=_charts(board.cards),
+        args=_args(form, period),
+    )
+
+
+def _supplier_for(supplier_id: int) -> Supplier:
+    supplier = db.session.get(Supplier, supplier_id)
+    if supplier is None:
+        abort(404)
+    if current_user.role in (Role.ASSISTANT, Role.COORDINATOR, Role.ADMIN):
+        return supplier
+    if current_user.role == Role.SUPPLIER and current_user.supplier_id == supplier.id:
+        return supplier
+    abort(404)
+
+
+@bp.route("/fournisseurs/<int:supplier_id>")
+@login_required
+def supplier(supplier_id: int):
+    company = _supplier_for(supplier_id)
+    form, period, errors = _form()
+    form.groupe.data = "lot"
+    board = compute(period, group="lot", supplier_id=company.id)
+    return render_template(
+        "dashboard/supplier.html",
+        form=form,
+        supplier=company,
+        board=board,
+        errors=errors,
+        charts=_charts(board.cards),
+        args=_args(form, period),
+    )
+
+
+@bp.route("/export/<any(fiches, demandes):what>.<any(csv, xlsx):fmt>")
+@login_required
+def export(what: str, fmt: str):
+    supplier_id = request.args.get("fournisseur", type=int)
+    if current_user.role == Role.SUPPLIER:
+        # A supplier exports its own figures only, whatever the URL says.
+        supplier_id = current_user.supplier_id
+    elif current_user.role not in (Role.ASSISTANT, Role.COORDINATOR, Role.ADMIN):
+        abort(403)
+    if supplier_id is not None:
+        _supplier_for(supplier_id)
+    form, period, _errors = _form()
+    group = "lot" if supplier_id is not None else form.group
+    if what == "fiches":
+        board = compute(period, group=group, supplier_id=supplier_id)
+        headers, rows = exports.scorecard_rows(board)
+    else:
+        headers, rows = exports.TICKET_HEADERS, exports.ticket_rows(period, supplier_id)
+    name = f"relais-{what}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        # Built whole: the rows need the database session, which ends with the request.
+        body = "".join(exports.csv_stream(headers, rows))
+        return Response(body, content_type=FORMATS["csv"], headers=disposition)
+    sheet = "Fiches" if what == "fiches" else "Demandes"
+    data = exports.xlsx_bytes(headers, rows, sheet)
+    return Response(data, content_type=FORMATS["xlsx"], headers=disposition)

@@ -60,6 +60,7 @@ class SeedReport:
     equipment_created: int = 0
     equipment_planned: int = 0
     tickets_created: int = 0
+    holidays: object = None  # app.sla.holidays.ImportReport
 
     @property
     def changed(self) -> bool:
@@ -70,6 +71,7 @@ class SeedReport:
             or self.accounts_created
             or self.equipment_created
             or self.tickets_created
+            or (self.holidays is not None and self.holidays.created)
         )
 
     def lines(self) -> list[str]:
@@ -78,6 +80,8 @@ class SeedReport:
         out += [f"  {line}" for line in self.schools.lines()]
         out.append(_("Catalogue :"))
         out += [f"  {line}" for line in self.catalogue.lines()]
+        if self.holidays is not None:
+            out.append(_("Congés scolaires FWB : %(summary)s", summary=self.holidays.summary()))
         out.append(
             _("Fournisseurs créés : %(count)s", count=n(len(self.suppliers_created)))
             + (f" ({', '.join(self.suppliers_created)})" if self.suppliers_created else "")
@@ -106,6 +110,10 @@ def seed_demo(*, progress: ProgressFactory | None = None, tickets: bool = True) 
     report = SeedReport(
         schools=import_schools(progress=progress), catalogue=ensure_default_catalogue()
     )
+    from app.sla.holidays import import_file
+
+    # The school holidays first: the demo tickets' service-level clocks count them.
+    report.holidays = import_file()
     suppliers = _ensure_suppliers(report)
     sites = _sites_by_fase()
     _ensure_accounts(report, suppliers, sites)

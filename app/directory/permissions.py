@@ -38,3 +38,20 @@ def can_view_supplier(user, supplier) -> bool:
 def can_edit_supplier(user, supplier) -> bool:
     """Changing a company's reference address and phone."""
     return _signed_in(user) and supplier is not None and user.role in EDITORS
+
+
+def can_view_device(user, equipment) -> bool:
+    """A device's history: EN staff, or a user of the company that maintains it.
+
+    Its tickets are then filtered by the ticket rules: a supplier sees only its own company's.
+    """
+    if not _signed_in(user):
+        return False
+    if user.role in EN_STAFF:
+        return True
+    return (
+        user.role == Role.SUPPLIER
+        and equipment is not None
+        and equipment.supplier_id is not None
+        and equipment.supplier_id == user.supplier_id
+    )

@@ -8,12 +8,17 @@ from flask_login import current_user, login_required
 
 from app.auth.access import en_staff_required
 from app.core.htmx import render, wants_fragment
-from app.directory import queries
+from app.directory import history, queries
 from app.directory.forms import EquipmentSearchForm, SchoolSearchForm, SupplierContactForm
-from app.directory.permissions import can_browse_directory, can_edit_supplier, can_view_supplier
+from app.directory.permissions import (
+    can_browse_directory,
+    can_edit_supplier,
+    can_view_device,
+    can_view_supplier,
+)
 from app.directory.service import NotAllowed, update_supplier_contact
 from app.extensions import db
-from app.models import Supplier
+from app.models import Equipment, Role, Supplier
 
 bp = Blueprint("directory", __name__)
 
@@ -53,8 +58,12 @@ def school(fe: int, fi: int):
     if site is None:
         abort(404)
     equipment = queries.school_equipment(site)
+    tickets = history.site_tickets(site, current_user)
     return render_template(
         "directory/school.html",
+        tickets=tickets[: history.SITE_TICKETS_LIMIT],
+        tickets_more=len(tickets) > history.SITE_TICKETS_LIMIT,
+        repeated=history.repeated_devices([e.id for e in equipment]),
         site=site,
         establishment=site.establishment,
         other_sites=[s for s in site.establishment.sites if s.id != site.id],
@@ -184,3 +193,35 @@ def equipment():
         args=args,
         filtered=bool(args),
     )
+
+
+@bp.route("/materiel/<int:equipment_id>")
+@login_required
+def device(equipment_id: int):
+    item = db.session.get(Equipment, equipment_id)
+    if item is None:
+        abort(404)
+    found = history.device_history(current_user, equipment=item)
+    # A supplier also sees a device another company maintains when it holds one of its tickets.
+    holds_a_ticket = current_user.role == Role.SUPPLIER and bool(found.tickets)
+    if not (can_view_device(current_user, item) or holds_a_ticket):
+        abort(404)
+    return render_template("directory/device.html", device=found)
+
+
+@bp.route("/materiel/identifiant/<path:identifier>")
+@login_required
+def device_by_identifier(identifier: str):
+    """A device by its label or serial number, in the inventory or only on tickets."""
+    item = history.find_equipment(identifier)
+    if item is not None:
+        if not can_view_device(current_user, item):
+            abort(404)
+        return redirect(url_for("directory.device", equipment_id=item.id))
+    if not (current_user.is_en_staff or current_user.role == Role.SUPPLIER):
+        abort(404)
+    found = history.device_history(current_user, identifier=identifier[:64])
+    # Outside the inventory the tickets are the device: no visible ticket, nothing to show.
+    if found is None or not found.tickets:
+        abort(404)
+    return render_template("directory/device.html", device=found)

@@ -44,6 +44,8 @@ class Ticket(db.Model):
         # "Toutes" and "fermées" lists, newest first, per supplier and for EN staff.
         Index("ix_ticket_supplier_created", "supplier_id", "created_at"),
         Index("ix_ticket_created", "created_at"),
+        # Scheduled work: finished tickets by the time they finished (automatic closure).
+        Index("ix_ticket_status_changed", "status", "status_changed_at"),
         Index("ix_ticket_equipment_serial", "equipment_serial"),
         Index("ix_ticket_equipment_label", "equipment_label"),
     )
@@ -147,6 +149,11 @@ class Intervention(db.Model):
     """One visit of the supplier: planned (and perhaps rescheduled), then finished or called off."""
 
     __tablename__ = "intervention"
+    __table_args__ = (
+        # The calendar feeds: a company's visits, and everyone's, by date.
+        Index("ix_intervention_supplier_planned", "supplier_id", "planned_at"),
+        Index("ix_intervention_planned", "planned_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)

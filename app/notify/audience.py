@@ -6,8 +6,10 @@ writes one message per recipient. Rules kept here:
   comments;
 - one message per person per event (recipients are merged by address);
 - never to the person who acted;
-- a person who switched the ticket off gets nothing, except the teacher's approval request and
-  a supplier's new assignment, which always go;
+- a message goes only when two switches allow it: the person's « Notifications » switch on the
+  ticket (a participant's `notify`) and their choice of kinds on the profile page
+  (`Person.muted_kinds`, from app.notify.preferences); the teacher's approval request and a
+  supplier's new assignment (the "!" groups below) always go;
 - a supplier is reached at its company's reference address; its other users only when they are
   participants with notifications on;
 - internal comments reach EN staff only.
@@ -23,6 +25,8 @@ class Person:
     email: str
     name: str = ""
     user_id: int | None = None
+    # The event kinds this person turned off on their profile (app.notify.preferences).
+    muted_kinds: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -64,19 +68,20 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     "auto_close": ("teacher", "supplier", "assistant", "participants"),
     # Not state changes (the ticket stays OUVERT): those the GUIDE names, plus the assistant in
     # charge when a coordinator moves their ticket to another company.
-    "send_back": ("assistant", "coordinators"),
+    "send_back": ("assistant", "coordinators", "teacher_if_planned"),
     "reassign_supplier": (
         "supplier!",
         "previous_supplier_if_planned",
         "teacher_if_planned",
         "assistant",
     ),
-    "cancel": ("supplier", "teacher", "participants"),
+    "cancel": ("supplier", "teacher", "assistant", "participants"),
     "assign_technician": ("technician",),
     "change_assignee": ("new_assignee",),
     "comment": ("supplier", "participants"),
     # Scheduled work and service levels (no actor: the system).
-    "auto_close_reminder": ("teacher",),
+    # The approval request again: it always goes, like the first one.
+    "auto_close_reminder": ("teacher!",),
     "sla_warning": ("assistant", "coordinators"),
     # Pauses of the clocks, and the question put to the school (seed 003).
     "pause": ("assistant", "participants"),
@@ -110,13 +115,18 @@ def _people_for(group: str, people: TicketPeople) -> list[Person]:
 def audience(
     event: str, people: TicketPeople, actor_email: str | None, *, internal: bool = False
 ) -> list[Recipient]:
-    """The recipients of `event`, one per address, in a stable order."""
-    muted = {p.person.email.lower() for p in people.participants if not p.notify}
+    """The recipients of `event`, one per address, in a stable order.
+
+    A message that is not mandatory for a person is dropped when their switch on the ticket is
+    off or when they turned its kind off; a mandatory one always goes.
+    """
+    switched_off = {p.person.email.lower() for p in people.participants if not p.notify}
     staff = {p.person.email.lower() for p in people.participants if p.is_staff}
     staff |= {p.email.lower() for p in (people.assistant, people.new_assignee) if p}
     staff |= {p.email.lower() for p in people.coordinators}
     actor = (actor_email or "").lower()
     merged: dict[str, Recipient] = {}
+    kind_off: set[str] = set()  # addresses whose person turned this kind off, in any of its roles
     for group in AUDIENCES[event]:
         mandatory = group.endswith("!")
         group = group.rstrip("!")
@@ -129,4 +139,10 @@ def audience(
             recipient = merged.setdefault(email, Recipient(person=person))
             recipient.reasons.append(group)
             recipient.mandatory = recipient.mandatory or mandatory
-    return [r for r in merged.values() if r.mandatory or r.person.email.lower() not in muted]
+            if event in person.muted_kinds:
+                kind_off.add(email)
+    return [
+        r
+        for email, r in merged.items()
+        if r.mandatory or (email not in switched_off and email not in kind_off)
+    ]

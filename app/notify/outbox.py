@@ -2,38 +2,126 @@
 
 A message is an outbox row written in the same transaction as the change that causes it, so a
 change is never saved without its notifications, nor a notification sent for a change rolled
-back. Delivery happens after the commit, from a job.
+back. Delivery happens after the commit, from a job (app.notify.jobs).
+
+The digest window: a message about a ticket waits RELAIS_DIGEST_SECONDS (`send_after`) so that
+the changes made together on one ticket reach each person as one message. The window opens with
+the first change: a later message to the same person about the same ticket, while a message of
+theirs still waits, takes the same `send_after`, and the first one's job sends them all
+together. Messages without a ticket (invitations, password resets) leave at once.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from flask import render_template
+from flask import current_app, render_template
+from rq import Retry
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.jobs import enqueue
-from app.models import OutboxMessage
+from app.jobs import enqueue, enqueue_in
+from app.models import OutboxMessage, OutboxStatus
+from app.models.types import utcnow
 
 SEND_JOB = "app.notify.jobs.send_outbox_message"
+DEFAULT_DIGEST_SECONDS = 60
+DEFAULT_RETRY_INTERVALS = "30,120,600,1800,3600"
+DEFAULT_MAX_ATTEMPTS = 8
+# A message that joined a window is queued this much after the message that opened it, so that
+# the opener's job (which sends them together) runs first; if it did not, it sends itself.
+FOLLOWER_LAG_SECONDS = 5
+
+
+def setting(name: str, default):
+    """A delivery setting: the app config first, then the environment, then the default."""
+    value = current_app.config.get(name)
+    if value is None:
+        value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def digest_seconds() -> int:
+    return max(0, int(setting("RELAIS_DIGEST_SECONDS", DEFAULT_DIGEST_SECONDS)))
+
+
+def retry_intervals() -> list[int]:
+    """Seconds between a failed attempt and the next (RELAIS_SEND_RETRY_INTERVALS)."""
+    raw = setting("RELAIS_SEND_RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS)
+    if isinstance(raw, str):
+        raw = [part for part in raw.replace(";", ",").split(",") if part.strip()]
+    intervals = [max(0, int(part)) for part in raw]
+    return intervals or [int(part) for part in DEFAULT_RETRY_INTERVALS.split(",")]
+
+
+def max_attempts() -> int:
+    return max(1, int(setting("RELAIS_SEND_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)))
 
 
 def queue_message(
     kind: str, recipient: str, subject: str, template: str, **context
 ) -> OutboxMessage:
-    """Render `mail/<template>.txt` and `.html` and add the message to the current transaction."""
+    """Render `mail/<template>.txt` and `.html` and add the message to the current transaction.
+
+    With a `ticket` in the context the message belongs to it and waits for the digest window,
+    counted from the `event`'s time when there is one (so tests can pass their own clock).
+    """
+    recipient = recipient.strip().lower()
     message = OutboxMessage(
         kind=kind,
-        recipient=recipient.strip().lower(),
+        recipient=recipient,
         subject=subject,
         body_text=render_template(f"mail/{template}.txt", **context),
         body_html=render_template(f"mail/{template}.html", **context),
     )
+    ticket = context.get("ticket")
+    if ticket is not None and ticket.id is not None:
+        message.ticket_id = ticket.id
+        window = digest_seconds()
+        if window > 0:
+            event = context.get("event")
+            now = getattr(event, "created_at", None) or utcnow()
+            opened = _open_window(ticket.id, recipient, now)
+            message.send_after = opened or now + timedelta(seconds=window)
+            message.digest_follower = opened is not None
     db.session.add(message)
     return message
 
 
-def dispatch(messages: Iterable[OutboxMessage]) -> None:
-    """After the commit: one send job per message."""
+def _open_window(ticket_id: int, recipient: str, now: datetime) -> datetime | None:
+    """When the person's waiting message about this ticket leaves, if one waits."""
+    return db.session.scalar(
+        select(func.min(OutboxMessage.send_after)).where(
+            OutboxMessage.ticket_id == ticket_id,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.event_id.is_not(None),
+            OutboxMessage.send_after > now,
+        )
+    )
+
+
+def retry_policy() -> Retry:
+    intervals = retry_intervals()
+    return Retry(max=len(intervals), interval=intervals)
+
+
+def enqueue_send(message_id: int, *, delay: float = 0) -> bool:
+    """Queue the send job of one message, with the retry policy; False when Redis is down."""
+    if delay > 0:
+        return enqueue_in(delay, SEND_JOB, message_id, retry=retry_policy())
+    return enqueue(SEND_JOB, message_id, retry=retry_policy())
+
+
+def dispatch(messages: Iterable[OutboxMessage], *, now: datetime | None = None) -> None:
+    """After the commit: one send job per message, due when its `send_after` comes."""
+    now = now or utcnow()
     for message in messages:
-        enqueue(SEND_JOB, message.id)
+        delay = 0.0
+        if message.send_after is not None:
+            delay = (message.send_after - now).total_seconds()
+            if getattr(message, "digest_follower", False):
+                delay += FOLLOWER_LAG_SECONDS
+        enqueue_send(message.id, delay=delay)

@@ -14,7 +14,8 @@ from app.agenda.invitations import invitation_for
 from app.auth.roles import EN_STAFF
 from app.extensions import db
 from app.mail_actions.links import links_for
-from app.models import OutboxMessage, Role, Supplier, Ticket, TicketEvent, User
+from app.models import OutboxMessage, Role, Supplier, Ticket, TicketEvent, User, normalise_email
+from app.notify import preferences
 from app.notify.audience import Participation, Person, TicketPeople, audience
 from app.notify.links import external_url
 from app.notify.outbox import queue_message
@@ -46,16 +47,29 @@ HEADLINES = {
 }
 
 
+def _muted(user: User | None) -> frozenset[str]:
+    """The kinds `user` turned off on their profile (none for no user)."""
+    if user is None:
+        return frozenset()
+    return preferences.muted_kinds(user.mail_preferences, user.role)
+
+
 def _person(user: User | None) -> Person | None:
     if user is None or not user.active:
         return None
-    return Person(email=user.email, name=user.full_name, user_id=user.id)
+    return Person(email=user.email, name=user.full_name, user_id=user.id, muted_kinds=_muted(user))
 
 
 def _supplier_person(supplier: Supplier | None) -> Person | None:
     if supplier is None or not supplier.reference_email:
         return None
-    return Person(email=supplier.reference_email, name=supplier.name)
+    # A reference address that is an active user's own: that user's choices apply to it.
+    owner = db.session.scalar(
+        select(User).where(
+            User.email == normalise_email(supplier.reference_email), User.active.is_(True)
+        )
+    )
+    return Person(email=supplier.reference_email, name=supplier.name, muted_kinds=_muted(owner))
 
 
 def people_of(ticket: Ticket, event: TicketEvent) -> TicketPeople:
@@ -68,6 +82,7 @@ def people_of(ticket: Ticket, event: TicketEvent) -> TicketPeople:
             email=ticket.contact_email,
             name=ticket.contact_name,
             user_id=ticket.contact_user_id,
+            muted_kinds=_muted(ticket.contact_user),
         )
     previous_supplier = None
     if event.data.get("previous_supplier_id"):
@@ -79,7 +94,12 @@ def people_of(ticket: Ticket, event: TicketEvent) -> TicketPeople:
         new_assignee = _person(ticket.assignee)
     participants = tuple(
         Participation(
-            person=Person(email=p.user.email, name=p.user.full_name, user_id=p.user.id),
+            person=Person(
+                email=p.user.email,
+                name=p.user.full_name,
+                user_id=p.user.id,
+                muted_kinds=_muted(p.user),
+            ),
             notify=p.notify,
             is_staff=p.user.role in EN_STAFF,
         )
@@ -126,6 +146,7 @@ def queue_notices(ticket: Ticket, event: TicketEvent, actor: User | None) -> lis
     title = headline(ticket, event)
     subject = f"[{ticket.reference}] {title} — {ticket.summary}"
     link = external_url("tickets.show", reference=ticket.reference)
+    profile_link = external_url("auth.profile")
     reply_to = current_app.config.get("RELAIS_REPLY_TO") or None
     messages = []
     for recipient in recipients:
@@ -139,6 +160,7 @@ def queue_notices(ticket: Ticket, event: TicketEvent, actor: User | None) -> lis
             to=recipient,
             title=title,
             link=link,
+            profile_link=profile_link,
             actor=actor,
             answer=links_for(ticket, event, recipient),
         )

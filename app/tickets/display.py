@@ -142,6 +142,20 @@ class Entry:
         """The text under the line, unless the sentence already says it."""
         return "" if self.event.kind in _BODY_IN_SENTENCE else self.event.body
 
+    @property
+    def who(self) -> str:
+        return actor_name(self.event)
+
+
+def actor_name(event: TicketEvent) -> str:
+    """Who made the event: « Claire Dumont », « Claire Dumont (par e-mail) » for an answer from
+    the mailbox (with or without an account), « Relais » for the system."""
+    data = event.data or {}
+    name = event.actor.full_name if event.actor else data.get("by_name") or _("Relais")
+    if data.get("via") == "mail":
+        return _("%(name)s (par e-mail)", name=name)
+    return name
+
 
 def _at(value: str | None) -> datetime | None:
     try:
@@ -180,6 +194,8 @@ def _sentence(event: TicketEvent, suppliers: dict[int, str]) -> str:
         return _("a rouvert la demande")
     if kind == "auto_close":
         return _("Demande clôturée automatiquement, sans réponse de l’école")
+    if kind == "auto_close_reminder":
+        return _("a rappelé à l’école que son approbation est attendue")
     if kind == "send_back":
         return _("a renvoyé la demande à l’équipe EN")
     if kind == "reassign_supplier":
@@ -195,7 +211,9 @@ def _sentence(event: TicketEvent, suppliers: dict[int, str]) -> str:
         return _("a désigné %(name)s comme responsable", name=event.body)
     if kind == "share":
         return _("a partagé la demande avec %(name)s", name=event.body)
-    return kind
+    from app.sla.display import event_sentence  # pauses, questions, warnings (service levels)
+
+    return event_sentence(event) or kind
 
 
 def visible_attachments(ticket: Ticket, user: User) -> list[Attachment]:

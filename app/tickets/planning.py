@@ -1,14 +1,19 @@
 """Dates of visits: local Brussels time in forms, UTC in the database, the seed's wording in texts.
 
-Pure functions (Babel formats the French dates; no Flask).
+Pure functions (Babel formats the French dates; no Flask). A visit on a weekend, a Belgian
+public holiday, 27 September, in the FWB school holidays or on a Wednesday afternoon asks for a
+confirmation (visit_warning).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
+
+from app.sla.calendar import FWB_DAY_NAME, is_fwb_day, public_holiday_name
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 LOCALE = "fr_BE"
@@ -44,9 +49,64 @@ def is_past(instant: datetime, now: datetime) -> bool:
 
 
 def weekend_warning(instant: datetime) -> str | None:
-    """A reason to ask for confirmation, or None (public and school holidays come with SLA work)."""
+    """A reason to ask for confirmation when the visit falls on a weekend, or None."""
     local = to_local(instant)
     if local.weekday() >= 5:
-        day = format_date(local, "EEEE d MMMM", locale=LOCALE)
-        return f"Le {day} est un jour de week-end : confirmez-vous cette date ?"
+        return _confirmation(_day_text(local), ["un jour de week-end"])
     return None
+
+
+# Schools in Belgium close at noon on Wednesdays.
+WEDNESDAY_NOON = time(12, 0)
+
+
+def _day_text(local: datetime) -> str:
+    return "Le " + format_date(local, "EEEE d MMMM", locale=LOCALE)
+
+
+def _confirmation(subject: str, reasons: list[str]) -> str:
+    said = reasons[0] if len(reasons) == 1 else ", ".join(reasons[:-1]) + " et " + reasons[-1]
+    return f"{subject} est {said} : confirmez-vous cette date ?"
+
+
+def visit_reasons(
+    instant: datetime, school_holidays: Iterable[tuple[date, date, str]] = ()
+) -> list[str]:
+    """Why a visit at `instant` needs a confirmation, in French: weekend, Belgian public holiday
+    (its name), 27 September, FWB school holiday (the period's name), Wednesday afternoon.
+    `school_holidays`: (first day, last day, name) periods (app.sla.loading.named_school_holidays).
+    Empty when the day is an ordinary school day."""
+    local = to_local(instant)
+    day = local.date()
+    reasons = []
+    if day.weekday() >= 5:
+        reasons.append("un jour de week-end")
+    holiday = public_holiday_name(day)
+    if holiday:
+        reasons.append(f"un jour férié ({holiday})")
+    if is_fwb_day(day):
+        reasons.append(f"la {FWB_DAY_NAME}, jour de congé des écoles")
+    for starts_on, ends_on, name in school_holidays:
+        if starts_on <= day <= ends_on:
+            reasons.append(f"un jour de congé scolaire (« {name} »)")
+            break
+    if not reasons and day.weekday() == 2 and local.time() >= WEDNESDAY_NOON:
+        reasons.append("un mercredi après-midi, quand les écoles sont fermées")
+    return reasons
+
+
+def visit_warning(
+    instant: datetime, school_holidays: Iterable[tuple[date, date, str]] = ()
+) -> str | None:
+    """The confirmation to ask before planning a visit at `instant`, or None (see visit_reasons).
+
+    « Le mercredi 18 février est un jour de congé scolaire (« Congé de détente (Carnaval) ») :
+    confirmez-vous cette date ? »"""
+    reasons = visit_reasons(instant, school_holidays)
+    if not reasons:
+        return None
+    local = to_local(instant)
+    subject = _day_text(local)
+    if reasons == ["un mercredi après-midi, quand les écoles sont fermées"]:
+        subject += " à " + time_text(instant)
+    return _confirmation(subject, reasons)

@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import selectinload
@@ -31,11 +32,16 @@ from app.models import (
     Establishment,
     PortalCategory,
     RequestType,
+    Role,
+    ServiceClock,
     Site,
     Supplier,
     Ticket,
     User,
 )
+from app.models.types import utcnow
+from app.sla.loading import calendar_for
+from app.sla.settings import warning_minutes
 from app.tickets.permissions import visible_to
 from app.tickets.workflow import FINAL_STATUSES, OPEN_STATUSES, Status
 
@@ -53,6 +59,11 @@ SCOPES: dict[str, frozenset[Status] | None] = {
 }
 DEFAULT_SCOPE = "ouvertes"
 NO_SUPPLIER = "aucun"
+# « En retard » / « Bientôt en retard »: a service-level clock still running past its due time,
+# or due within RELAIS_SLA_WARNING_MINUTES business minutes (app.sla). A supplier's list looks at
+# its own clocks (from its assignment), everyone else's at every running clock of the ticket.
+LATE, SOON = "en-retard", "bientot"
+DELAYS = (LATE, SOON)
 
 # Sortable columns (the value in the address) and the direction a first click sorts by.
 SORTS = {
@@ -77,6 +88,7 @@ class ListParams:
     createur: int | None = None
     type: int | None = None
     fournisseur: int | str | None = None  # a supplier id, NO_SUPPLIER, or None for all
+    delai: str | None = None  # LATE, SOON, or None
     tri: str = DEFAULT_SORT
     ordre: str = SORTS[DEFAULT_SORT]
     page: int = 1
@@ -85,7 +97,12 @@ class ListParams:
     def filtered(self) -> bool:
         """Something narrows the list beyond the default « Demandes ouvertes »."""
         return bool(
-            self.q or self.etat != DEFAULT_SCOPE or self.createur or self.type or self.fournisseur
+            self.q
+            or self.etat != DEFAULT_SCOPE
+            or self.createur
+            or self.type
+            or self.fournisseur
+            or self.delai
         )
 
     def url_args(self, **changes) -> dict[str, object]:
@@ -100,7 +117,7 @@ class ListParams:
             args["q"] = params.q
         if params.etat != DEFAULT_SCOPE:
             args["etat"] = params.etat
-        for name in ("createur", "type", "fournisseur"):
+        for name in ("createur", "type", "fournisseur", "delai"):
             if getattr(params, name) is not None:
                 args[name] = getattr(params, name)
         if params.tri != DEFAULT_SORT or params.ordre != SORTS[params.tri]:
@@ -160,12 +177,14 @@ def parse_list_args(args: Mapping[str, object], *, en_staff: bool) -> ListParams
     if ordre not in ("asc", "desc"):
         ordre = SORTS[tri]
     page = _positive_int(args.get("page")) or 1
+    delai = args.get("delai")
     return ListParams(
         q=_clean_text(args.get("q")),
         etat=str(etat),
         createur=_positive_int(args.get("createur")),
         type=_positive_int(args.get("type")),
         fournisseur=fournisseur,
+        delai=str(delai) if delai in DELAYS else None,
         tri=str(tri),
         ordre=str(ordre),
         page=min(page, MAX_PAGE),
@@ -309,7 +328,32 @@ def search_condition(text: str, *, en_staff: bool) -> ColumnElement[bool] | None
 # ------------------------------------------------------------------ the list
 
 
-def list_conditions(user: User, params: ListParams) -> list[ColumnElement[bool]]:
+def soon_bound(now: datetime) -> datetime:
+    """The due time below which a running clock is « bientôt en retard » (standard calendar)."""
+    return calendar_for(None, school_holidays=()).add_business_minutes(now, warning_minutes())
+
+
+def _running_clocks(user: User):
+    query = select(ServiceClock.ticket_id).where(ServiceClock.stopped_at.is_(None))
+    if user.role == Role.SUPPLIER:
+        query = query.where(ServiceClock.supplier_id == user.supplier_id)
+    return query
+
+
+def delay_condition(user: User, delai: str, now: datetime) -> ColumnElement[bool]:
+    """Tickets with a running clock past due (LATE) or due soon (SOON): one range of
+    ix_service_clock_running_due (stopped_at, due_at), inside the same statement."""
+    clocks = _running_clocks(user)
+    if delai == LATE:
+        clocks = clocks.where(ServiceClock.due_at < now)
+    else:
+        clocks = clocks.where(ServiceClock.due_at >= now, ServiceClock.due_at <= soon_bound(now))
+    return Ticket.id.in_(clocks)
+
+
+def list_conditions(
+    user: User, params: ListParams, *, now: datetime | None = None
+) -> list[ColumnElement[bool]]:
     en_staff = user.role in EN_STAFF
     conditions = [visible_to(user)]
     if params.etat in SCOPES:
@@ -326,6 +370,8 @@ def list_conditions(user: User, params: ListParams) -> list[ColumnElement[bool]]
         conditions.append(Ticket.supplier_id.is_(None))
     elif en_staff and params.fournisseur:
         conditions.append(Ticket.supplier_id == params.fournisseur)
+    if params.delai:
+        conditions.append(delay_condition(user, params.delai, now or utcnow()))
     if params.q:
         found = search_condition(params.q, en_staff=en_staff)
         if found is not None:
@@ -386,6 +432,9 @@ class TicketPage:
     total: int
     page: int
     per_page: int
+    # The service-level state of the rows shown: ticket id → LATE, SOON or "pause" (no entry:
+    # on time, or no clock running).
+    delays: dict[int, str] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -429,7 +478,37 @@ def _count(conditions) -> int:
     return db.session.scalar(select(func.count(Ticket.id)).where(*conditions)) or 0
 
 
-def list_tickets(user: User, params: ListParams, *, per_page: int = PER_PAGE) -> TicketPage:
+PAUSED = "pause"
+
+
+def delay_states(user: User, tickets: list[Ticket], now: datetime) -> dict[int, str]:
+    """The badge of each row (one grouped query on the page's ids; EN staff and suppliers)."""
+    if not tickets or user.role not in (*EN_STAFF, Role.SUPPLIER):
+        return {}
+    ids = [t.id for t in tickets if not t.is_final]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        _running_clocks(user)
+        .add_columns(func.min(ServiceClock.due_at), func.count(), func.count(ServiceClock.due_at))
+        .where(ServiceClock.ticket_id.in_(ids))
+        .group_by(ServiceClock.ticket_id)
+    ).all()
+    soon = soon_bound(now)
+    states = {}
+    for ticket_id, due, running, with_due in rows:
+        if running > with_due:
+            states[ticket_id] = PAUSED
+        elif due is not None and due < now:
+            states[ticket_id] = LATE
+        elif due is not None and due <= soon:
+            states[ticket_id] = SOON
+    return states
+
+
+def list_tickets(
+    user: User, params: ListParams, *, per_page: int = PER_PAGE, now: datetime | None = None
+) -> TicketPage:
     """The page of tickets `params` asks for, among those `user` may see.
 
     Two statements for the list itself, then one IN query per related table for the rows shown.
@@ -437,7 +516,8 @@ def list_tickets(user: User, params: ListParams, *, per_page: int = PER_PAGE) ->
     matched row by row, so the page and the total come from a single pass (a window COUNT).
     A page past the end shows the last one.
     """
-    conditions = list_conditions(user, params)
+    now = now or utcnow()
+    conditions = list_conditions(user, params, now=now)
     order = _sort_keys(params)
     if params.q:
         rows = db.session.execute(
@@ -447,7 +527,9 @@ def list_tickets(user: User, params: ListParams, *, per_page: int = PER_PAGE) ->
         ).all()
         if rows or params.page == 1:
             total = rows[0].total if rows else 0
-            return TicketPage([r[0] for r in rows], total, params.page, per_page)
+            items = [r[0] for r in rows]
+            delays = delay_states(user, items, now)
+            return TicketPage(items, total, params.page, per_page, delays)
         total = _count(conditions)
     else:
         total = _count(conditions)
@@ -457,7 +539,8 @@ def list_tickets(user: User, params: ListParams, *, per_page: int = PER_PAGE) ->
         if total
         else []
     )
-    return TicketPage(items=items, total=total, page=page, per_page=per_page)
+    delays = delay_states(user, items, now)
+    return TicketPage(items=items, total=total, page=page, per_page=per_page, delays=delays)
 
 
 # ------------------------------------------------------------------ the filters' choices

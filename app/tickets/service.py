@@ -32,6 +32,8 @@ from app.models import (
 from app.models.types import utcnow
 from app.notify.outbox import dispatch
 from app.notify.ticket_notices import queue_notices
+from app.sla import clocks as sla_clocks
+from app.sla import pauses as sla_pauses
 from app.tickets import planning
 from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
 from app.tickets.numbering import next_number, reference
@@ -139,6 +141,7 @@ def create_ticket(actor: User, data: NewTicket, *, now: datetime | None = None) 
         ticket.participants.append(Participant(user=user, added_by=actor, added_at=now))
     db.session.flush()
     event = _event(ticket, actor, "created", to_status=Status.OPEN, now=now)
+    sla_clocks.on_created(ticket, now)
     messages = queue_notices(ticket, event, actor)
     db.session.commit()
     dispatch(messages)
@@ -213,6 +216,7 @@ def apply_action(
             ticket.closed_at = now if after.is_final else None
             event.from_status, event.to_status = before, after
         ticket.updated_at = now
+        sla_clocks.after_action(ticket, action, event, now)
         db.session.flush()
         messages = queue_notices(ticket, event, actor)
         db.session.commit()
@@ -338,18 +342,50 @@ def _reopen(ticket, actor, values, now):
     return _event(ticket, actor, "reopen", body=reason, now=now)
 
 
-def auto_close(ticket_id: int, *, now: datetime | None = None) -> Ticket:
-    """The system's closure after the school's silence (scheduled; idempotent by its state)."""
+def auto_close(
+    ticket_id: int, *, now: datetime | None = None, expected_round: int | None = None
+) -> Ticket | None:
+    """The system's closure after the school's silence (scheduled, see app.tickets.autoclose).
+
+    Idempotent: a ticket already closed, reopened meanwhile (or, with `expected_round`, finished
+    again in a later round) is left alone and None returned. The teacher, the supplier's
+    reference address and the assistant in charge are told.
+    """
     now = now or utcnow()
-    ticket = load_for_update(ticket_id)
-    check(Action.AUTO_CLOSE, ticket.status_enum, Actor.SYSTEM, has_supplier=True)
-    event = _event(ticket, None, "auto_close", body="Clôturé automatiquement", now=now)
-    event.from_status, event.to_status = ticket.status, Status.CLOSED
-    ticket.status = Status.CLOSED
-    ticket.status_changed_at = ticket.closed_at = ticket.updated_at = now
-    db.session.flush()
-    messages = queue_notices(ticket, event, None)
-    db.session.commit()
+    try:
+        ticket = db.session.execute(
+            select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+        ).scalar_one_or_none()
+        if (
+            ticket is None
+            or ticket.status_enum != Status.DONE
+            or (expected_round is not None and ticket.round != expected_round)
+        ):
+            db.session.rollback()
+            return None
+        check(Action.AUTO_CLOSE, ticket.status_enum, Actor.SYSTEM, has_supplier=True)
+        event = _event(
+            ticket,
+            None,
+            "auto_close",
+            body="Clôturé automatiquement",
+            now=now,
+            data={"round": ticket.round},
+        )
+        event.from_status, event.to_status = ticket.status, Status.CLOSED
+        ticket.status = Status.CLOSED
+        ticket.status_changed_at = ticket.closed_at = ticket.updated_at = now
+        sla_clocks.after_action(ticket, Action.AUTO_CLOSE, event, now)
+        db.session.flush()
+        messages = queue_notices(ticket, event, None)
+        db.session.commit()
+    except StaleDataError:
+        # Someone answered between our read and our write: their answer stands.
+        db.session.rollback()
+        return None
+    except Exception:
+        db.session.rollback()
+        raise
     dispatch(messages)
     return ticket
 
@@ -458,9 +494,13 @@ def add_comment(
     if internal and actor.role not in EN_STAFF:
         raise Forbidden("Seule l’équipe EN écrit des commentaires internes.")
     event = _event(ticket, actor, "comment", body=body, now=now, internal=internal)
+    # The school's answer to a question resumes the clocks (app.sla.pauses).
+    resumed = None if internal else sla_pauses.on_comment(actor, ticket, now)
     ticket.updated_at = now
     db.session.flush()
     messages = queue_notices(ticket, event, actor)
+    if resumed is not None:
+        messages += queue_notices(ticket, resumed, actor)
     db.session.commit()
     dispatch(messages)
     return event
@@ -558,3 +598,165 @@ def _event(ticket, actor, kind, *, body="", now, to_status=None, internal=False,
 
 def _when(instant: datetime) -> dict:
     return {"at": instant.isoformat()}
+
+
+# ----------------------------------------------------------------- answers from the mailbox
+
+
+class AnswerRefused(TicketError):
+    """An answer link that may not act (app.mail_actions.answers.Problem says why)."""
+
+    def __init__(self, problem):
+        self.problem = problem
+        super().__init__("Ce lien ne peut plus être utilisé.")
+
+
+def answer_from_mail(
+    claims, *, reason: str = "", now: datetime | None = None
+) -> tuple[Ticket, TicketEvent]:
+    """Apply the *Approuver* / *Rouvrir* of a mail's signed link, as the ticket's contact.
+
+    The link is checked again under the row lock (used, new round, state moved on…), so that of
+    two presses, or a press and the automatic closure, exactly one acts. With an account, the
+    contact acts as themself; without one, as the workflow's teacher with no user, their name and
+    address kept in the event. The event records that it came by mail and which link made it.
+    """
+    from app.mail_actions.answers import problem_with
+
+    now = now or utcnow()
+    action = Action(claims.action)
+    try:
+        ticket = load_for_update(claims.ticket_id)
+        problem = problem_with(ticket, claims)
+        if problem is not None:
+            raise AnswerRefused(problem)
+        user = ticket.contact_user
+        who = actor_for(user, ticket) if user is not None else Actor.TEACHER
+        try:
+            transition = check(
+                action, ticket.status_enum, who, has_supplier=ticket.supplier_id is not None
+            )
+        except WorkflowError as exc:
+            raise Forbidden(exc.message) from exc
+        before = ticket.status_enum
+        event = _EFFECTS[action](ticket, user, ActionInput(reason=reason), now)
+        event.data = {
+            **(event.data or {}),
+            "via": "mail",
+            "link": claims.link_id,
+            "round": claims.round,
+            "by_name": user.full_name if user is not None else ticket.contact_name,
+            "by_email": user.email if user is not None else ticket.contact_email,
+        }
+        after = target_status(transition, before)
+        ticket.status = after
+        ticket.status_changed_at = now
+        ticket.closed_at = now if after.is_final else None
+        event.from_status, event.to_status = before, after
+        ticket.updated_at = now
+        sla_clocks.after_action(ticket, action, event, now)
+        db.session.flush()
+        messages = queue_notices(ticket, event, user)
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise StaleTicket() from exc
+    except Exception:
+        db.session.rollback()
+        raise
+    dispatch(messages)
+    return ticket, event
+
+
+# ------------------------------------------------------------------------------ service levels
+
+
+def _clock_change(actor: User, ticket_id: int, change, now: datetime | None) -> Ticket:
+    """Lock the ticket, let `change` (app.sla.pauses) record its event, announce it."""
+    now = now or utcnow()
+    try:
+        ticket = load_for_update(ticket_id)
+        if not can_view(actor, ticket):
+            raise TicketNotFound()
+        event = change(ticket, now)
+        ticket.updated_at = now
+        db.session.flush()
+        messages = queue_notices(ticket, event, actor)
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise StaleTicket() from exc
+    except Exception:
+        db.session.rollback()
+        raise
+    dispatch(messages)
+    return ticket
+
+
+def pause_clocks(
+    actor: User, ticket_id: int, kind: str, reason: str, *, now: datetime | None = None
+) -> Ticket:
+    """Suspend the clocks: waiting for the school ("school") or for a part ("part")."""
+    return _clock_change(
+        actor, ticket_id, lambda t, at: sla_pauses.pause(actor, t, kind, reason, at), now
+    )
+
+
+def resume_clocks(actor: User, ticket_id: int, *, now: datetime | None = None) -> Ticket:
+    return _clock_change(actor, ticket_id, lambda t, at: sla_pauses.resume(actor, t, at), now)
+
+
+def ask_school(
+    actor: User, ticket_id: int, question: str, *, now: datetime | None = None
+) -> Ticket:
+    """Put a question to the school contact (by mail); the clocks wait for the answer."""
+    return _clock_change(
+        actor, ticket_id, lambda t, at: sla_pauses.ask_school(actor, t, question, at), now
+    )
+
+
+def close_unanswered(
+    ticket_id: int, pause_id: int, *, days: int, now: datetime | None = None
+) -> Ticket | None:
+    """The system closes a ticket whose question stayed unanswered `days` business days
+    (app.sla.jobs); the event says why.
+
+    Idempotent: a ticket whose question was answered, or that moved on, is left alone (None).
+    """
+    from app.models import TicketPause
+
+    now = now or utcnow()
+    try:
+        ticket = load_for_update(ticket_id)
+        question = db.session.scalar(
+            select(TicketPause)
+            .where(TicketPause.id == pause_id, TicketPause.ticket_id == ticket_id)
+            .execution_options(populate_existing=True)
+        )
+        if question is None or question.ended_at is not None:
+            db.session.rollback()
+            return None
+        try:
+            check(Action.CLOSE_UNANSWERED, ticket.status_enum, Actor.SYSTEM, has_supplier=True)
+        except WorkflowError:
+            db.session.rollback()
+            return None
+        cancelled = _cancel_visit(ticket, now)
+        body = sla_pauses.closure_text(question, days)
+        data = {"pause_id": question.id, "visit_cancelled": cancelled is not None}
+        event = _event(ticket, None, "closed_unanswered", body=body, now=now, data=data)
+        event.from_status, event.to_status = ticket.status, Status.CLOSED
+        ticket.status = Status.CLOSED
+        ticket.status_changed_at = ticket.closed_at = ticket.updated_at = now
+        sla_clocks.after_action(ticket, Action.CLOSE_UNANSWERED, event, now)
+        db.session.flush()
+        messages = queue_notices(ticket, event, None)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return None
+    except Exception:
+        db.session.rollback()
+        raise
+    dispatch(messages)
+    return ticket

@@ -60,6 +60,8 @@ class Action(StrEnum):
     APPROVE = "approve"
     REOPEN = "reopen"
     AUTO_CLOSE = "auto_close"
+    # The school did not answer a question within the delay (seed 003): closed by the system.
+    CLOSE_UNANSWERED = "close_unanswered"
     SEND_BACK = "send_back"  # « Renvoyer à l'EN »
     REASSIGN_SUPPLIER = "reassign_supplier"
     CANCEL = "cancel"
@@ -146,6 +148,13 @@ TRANSITIONS: dict[Action, Transition] = {
             Status.CLOSED,
             frozenset({Actor.SYSTEM}),
             "Clôturé automatiquement",
+        ),
+        Transition(
+            Action.CLOSE_UNANSWERED,
+            _BEFORE_DONE,
+            Status.CLOSED,
+            frozenset({Actor.SYSTEM}),
+            "Fermée faute de réponse",
         ),
         Transition(
             Action.SEND_BACK,

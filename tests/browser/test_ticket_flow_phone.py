@@ -41,7 +41,8 @@ def app(make_app, smtp_server):
 
 def weekday_ahead(days: int) -> object:
     day = planning.to_local(utcnow()).date() + timedelta(days=days)
-    while day.weekday() >= 5:
+    # Weekends, holidays and Wednesday afternoons ask for a confirmation.
+    while planning.visit_reasons(planning.to_utc(day, time(13, 30))):
         day += timedelta(days=1)
     return day
 

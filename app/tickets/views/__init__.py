@@ -22,4 +22,11 @@ def get_ticket_or_404(reference: str) -> Ticket:
 
 
 # The route modules register themselves on `bp` (imported last: they import `bp`).
-from app.tickets.views import actions, create, files, listing, page  # noqa: E402, F401
+from app.tickets.views import (  # noqa: E402, F401
+    actions,
+    create,
+    files,
+    listing,
+    page,
+    service_levels,
+)

@@ -1,10 +1,11 @@
 """The workflow actions of the ticket page: one POST per action, and the visit message fragment.
 
 Each action is a form carrying the ticket version. The view parses it, asks for a confirmation
-when a visit falls on a weekend, and hands the values to the service, which checks and applies
-the action. Answers: the fresh page parts (htmx) or a redirect with a message (plain POST);
-422 with the message next to the field; 409 with the fresh state when the ticket changed in
-between; 403 when the action is not allowed; 404 when the ticket is not visible.
+when a visit falls on a weekend, a holiday or a Wednesday afternoon (planning.visit_warning), and
+hands the values to the service, which checks and applies the action. Answers: the fresh page
+parts (htmx) or a redirect with a message (plain POST); 422 with the message next to the field;
+409 with the fresh state when the ticket changed in between; 403 when the action is not allowed;
+404 when the ticket is not visible.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from app.core.htmx import wants_fragment
 from app.extensions import db
 from app.models import TicketEvent
+from app.sla.loading import named_school_holidays
 from app.tickets import planning, service
 from app.tickets.action_forms import ACTION_FORMS, ActionForm, VisitForm, fill_choices
 from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
@@ -120,7 +122,7 @@ def act(reference: str, action: str):
         return respond(ticket, status=422, bound=form)
     if isinstance(form, VisitForm):
         instant = form.planned_at()
-        warning = planning.weekend_warning(instant) if instant else None
+        warning = planning.visit_warning(instant, named_school_holidays()) if instant else None
         if warning and not form.confirm_weekend.data:
             form.weekend_warning = warning
             return respond(ticket, status=422, bound=form)
@@ -167,5 +169,7 @@ def visit_message(reference: str, action: str):
     form.validate()  # parses the date and time; errors are shown when the form is sent
     form.refresh_message()
     instant = form.planned_at()
-    form.weekend_warning = planning.weekend_warning(instant) if instant else None
+    form.weekend_warning = (
+        planning.visit_warning(instant, named_school_holidays()) if instant else None
+    )
     return render_template("tickets/_visit_message.html", form=form, ticket=ticket, live=True)

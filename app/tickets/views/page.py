@@ -22,6 +22,7 @@ from app.directory.permissions import can_view_supplier
 from app.extensions import db
 from app.models import Role, Ticket
 from app.models.types import utcnow
+from app.notify import admin as notify_admin
 from app.tickets import attachments, display, planning, service
 from app.tickets.action_forms import (
     ACTION_FORMS,
@@ -46,7 +47,17 @@ MAIN_ACTIONS = (Action.PLAN, Action.FINISH, Action.APPROVE)
 DANGER_ACTIONS = frozenset({Action.CANCEL})
 # The parts of the page an htmx answer refreshes (each a template "tickets/_<part>.html"); the
 # comment form is only swapped when it was sent (a comment being typed is never wiped).
-PARTS = ("state", "actions", "details", "participants", "interventions", "activity", "files")
+PARTS = (
+    "state",
+    "actions",
+    "clocks",
+    "details",
+    "participants",
+    "notified",
+    "interventions",
+    "activity",
+    "files",
+)
 MAIN_PARTS = frozenset({*PARTS, "comment_form"})
 
 
@@ -156,6 +167,8 @@ def page_context(
         "notify_on": display.notifications_on(ticket, user),
         "notifications_form": NotificationsForm(formdata=None),
         "activity": display.activity(ticket, user),
+        # « Notifications »: who was told of what, when (one query), and the failures for EN staff.
+        "notified": notify_admin.messages_for_ticket(ticket, user),
         "files": display.visible_attachments(ticket, user),
         "accept": attachments.ACCEPT,
         "max_files": attachments.MAX_FILES,

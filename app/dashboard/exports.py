@@ -1,0 +1,208 @@
+"""Exports of the scorecards and of the tickets, as XLSX and as CSV for a French spreadsheet.
+
+Both formats come from the same rows (`scorecard_rows`, `ticket_rows`), so they always agree.
+The CSV is what a Belgian Excel or LibreOffice opens right with a double click: « ; » between
+fields, a byte-order mark so that accents survive, decimal commas, dates as DD/MM/YYYY HH:MM in
+Brussels time. The XLSX keeps real numbers and dates.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.dashboard.figures import NO_LOT, Dashboard, Period
+from app.dashboard.stats import AGE_BUCKETS, Scorecard
+from app.extensions import db
+from app.models import Equipment, ServiceClock, Site, Ticket
+from app.tickets.workflow import Status
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+MAX_TICKETS = 100_000
+
+
+def _hours(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 1)
+
+
+def scorecard_rows(board: Dashboard) -> tuple[list[str], list[list]]:
+    first = "Lot" if board.group == "lot" else "Fournisseur"
+    headers = [
+        first,
+        "Demandes reçues",
+        "Planification : médiane (h ouvrées)",
+        "Planification : 90e centile (h ouvrées)",
+        "Planification : dans les délais (%)",
+        "Résolution : médiane (h ouvrées)",
+        "Résolution : 90e centile (h ouvrées)",
+        "Résolution : dans les délais (%)",
+        "Taux de réouverture (%)",
+        "Taux de clôture automatique (%)",
+        *[f"En cours {label}" for label, _upper in AGE_BUCKETS],
+        "En cours (total)",
+    ]
+
+    def row(card: Scorecard) -> list:
+        return [
+            card.name,
+            card.received,
+            _hours(card.plan.median),
+            _hours(card.plan.p90),
+            _percent(card.plan.within),
+            _hours(card.resolve.median),
+            _hours(card.resolve.p90),
+            _percent(card.resolve.within),
+            _percent(card.reopen_rate),
+            _percent(card.auto_close_rate),
+            *card.backlog,
+            card.backlog_total,
+        ]
+
+    return headers, [row(card) for card in board.cards] + [row(board.overall)]
+
+
+TICKET_HEADERS = [
+    "Référence",
+    "Type",
+    "État",
+    "Résumé",
+    "FE",
+    "FI",
+    "École",
+    "Lot",
+    "Matériel",
+    "Étiquette",
+    "N° de série",
+    "Fournisseur",
+    "Créée le",
+    "Fermée le",
+    "Planification (h ouvrées)",
+    "Planification dans le délai",
+    "Résolution (h ouvrées)",
+    "Résolution dans le délai",
+    "Réouvertures",
+]
+
+
+def ticket_rows(period: Period, supplier_id: int | None = None) -> Iterator[list]:
+    """The tickets created in the period, with the current supplier's latest clocks."""
+    query = (
+        select(Ticket)
+        .where(Ticket.created_at >= period.starts_at, Ticket.created_at < period.ends_at)
+        .options(
+            joinedload(Ticket.site).joinedload(Site.establishment),
+            joinedload(Ticket.supplier),
+            joinedload(Ticket.request_type),
+            joinedload(Ticket.equipment).load_only(Equipment.lot),
+        )
+        .order_by(Ticket.created_at, Ticket.id)
+        .limit(MAX_TICKETS)
+    )
+    if supplier_id is not None:
+        query = query.where(Ticket.supplier_id == supplier_id)
+    batch: list[Ticket] = []
+    for ticket in db.session.scalars(query.execution_options(yield_per=1000)):
+        batch.append(ticket)
+        if len(batch) == 1000:
+            yield from _with_clocks(batch)
+            batch = []
+    if batch:
+        yield from _with_clocks(batch)
+
+
+def _with_clocks(tickets: list[Ticket]) -> Iterator[list]:
+    clocks: dict[tuple[int, str], ServiceClock] = {}
+    rows = db.session.scalars(
+        select(ServiceClock)
+        .where(
+            ServiceClock.ticket_id.in_([t.id for t in tickets]),
+            ServiceClock.supplier_id.is_not(None),
+        )
+        .order_by(ServiceClock.id)
+    )
+    holders = {t.id: t.supplier_id for t in tickets}
+    for clock in rows:
+        if clock.supplier_id == holders[clock.ticket_id]:
+            clocks[(clock.ticket_id, clock.kind)] = clock  # the latest wins
+    for t in tickets:
+        plan, resolve = clocks.get((t.id, "plan")), clocks.get((t.id, "resolve"))
+        yield [
+            t.reference,
+            t.request_type.name,
+            Status(t.status).label,
+            t.summary,
+            t.site.establishment.fase,
+            t.site.fi,
+            t.site.establishment.name,
+            t.equipment.lot if t.equipment else NO_LOT,
+            t.equipment_description,
+            t.equipment_label,
+            t.equipment_serial,
+            t.supplier.name if t.supplier else "",
+            _local(t.created_at),
+            _local(t.closed_at),
+            *_clock_cells(plan),
+            *_clock_cells(resolve),
+            t.round - 1,
+        ]
+
+
+def _clock_cells(clock: ServiceClock | None) -> list:
+    if clock is None or clock.outcome not in ("met", "breached"):
+        return [None, None]
+    return [_hours((clock.spent_minutes or 0) / 60), "oui" if clock.outcome == "met" else "non"]
+
+
+def _local(instant: datetime | None) -> datetime | None:
+    # Spreadsheets know no time zones: Brussels wall-clock time, as people read it.
+    return instant.astimezone(BRUSSELS).replace(tzinfo=None) if instant else None
+
+
+# ------------------------------------------------------------------ formats
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    return str(value)
+
+
+def csv_stream(headers: list[str], rows) -> Iterator[str]:
+    """CSV text in pieces, beginning with the byte-order mark."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headers)
+    yield "\ufeff" + buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_csv_cell(v) for v in row])
+        yield buffer.getvalue()
+
+
+def xlsx_bytes(headers: list[str], rows, sheet: str) -> bytes:
+    book = Workbook(write_only=True)
+    worksheet = book.create_sheet(sheet[:31])
+    worksheet.append(headers)
+    for row in rows:
+        worksheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

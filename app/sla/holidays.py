@@ -1,0 +1,396 @@
+"""The FWB school holidays an admin keeps: add, change, remove, import from an iCalendar file.
+
+Plain rules over SchoolHoliday rows (no Flask request): a period has a name, a first and a last
+day (both included, last ≥ first, at most MAX_DAYS long) and overlaps no other period. Errors
+are French, tied to a field. The functions write in the session and leave the commit to the
+caller (a view, the CLI, the demo seed); a failed import writes nothing.
+
+An iCalendar file holds one all-day VEVENT per period: DTSTART;VALUE=DATE is the first day,
+DTEND;VALUE=DATE the day after the last (iCalendar's end is exclusive). Importing the same file
+again changes nothing; an event with the dates of an existing period renames it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from flask_babel import gettext as _
+from icalendar import Calendar
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.calendar import SchoolHoliday
+from app.sla.loading import forget_school_holidays
+
+PACKAGED_FILE = (
+    Path(__file__).resolve().parent.parent / "data" / "conges-scolaires-fwb-2025-2026.ics"
+)
+NAME_MAX = 120
+# The summer holidays are the longest period (about 8 weeks): more is a typing error.
+MAX_DAYS = 92
+
+
+class HolidayError(Exception):
+    """Bad input: `errors` maps a field ("name", "starts_on", "ends_on", "file" or None for the
+    whole form) to its French messages."""
+
+    def __init__(self, errors: dict[str | None, list[str]]):
+        self.errors = errors
+        super().__init__(" ".join(m for messages in errors.values() for m in messages))
+
+    @property
+    def messages(self) -> list[str]:
+        return [m for messages in self.errors.values() for m in messages]
+
+
+def _date_fr(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def all_periods() -> list[SchoolHoliday]:
+    """Every period, the most recent first."""
+    return list(
+        db.session.scalars(
+            select(SchoolHoliday).order_by(SchoolHoliday.starts_on.desc(), SchoolHoliday.id)
+        )
+    )
+
+
+def _overlapping(starts_on: date, ends_on: date, exclude_id: int | None = None):
+    stmt = select(SchoolHoliday).where(
+        SchoolHoliday.starts_on <= ends_on, SchoolHoliday.ends_on >= starts_on
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(SchoolHoliday.id != exclude_id)
+    return db.session.scalars(stmt.order_by(SchoolHoliday.starts_on)).first()
+
+
+def _check(
+    name: str | None, starts_on: date | None, ends_on: date | None, exclude_id: int | None = None
+) -> tuple[str, date, date]:
+    errors: dict[str | None, list[str]] = {}
+    name = " ".join((name or "").split())
+    if not name:
+        errors["name"] = [_("Indiquez le nom de la période (par exemple « Congé d’automne »).")]
+    elif len(name) > NAME_MAX:
+        errors["name"] = [_("Le nom ne dépasse pas %(n)s caractères.", n=NAME_MAX)]
+    if not isinstance(starts_on, date):
+        errors["starts_on"] = [_("Indiquez le premier jour de congé.")]
+    if not isinstance(ends_on, date):
+        errors["ends_on"] = [_("Indiquez le dernier jour de congé.")]
+    if isinstance(starts_on, date) and isinstance(ends_on, date):
+        if ends_on < starts_on:
+            errors["ends_on"] = [_("Le dernier jour ne peut pas précéder le premier jour.")]
+        elif (ends_on - starts_on).days + 1 > MAX_DAYS:
+            errors["ends_on"] = [
+                _(
+                    "Une période de congé dure au plus %(n)s jours : vérifiez les dates.",
+                    n=MAX_DAYS,
+                )
+            ]
+        else:
+            other = _overlapping(starts_on, ends_on, exclude_id)
+            if other is not None:
+                errors[None] = [
+                    _(
+                        "Ces dates chevauchent « %(name)s » (du %(start)s au %(end)s).",
+                        name=other.name,
+                        start=_date_fr(other.starts_on),
+                        end=_date_fr(other.ends_on),
+                    )
+                ]
+    if errors:
+        raise HolidayError(errors)
+    return name, starts_on, ends_on
+
+
+def create(
+    name: str | None, starts_on: date | None, ends_on: date | None, *, source: str = "manual"
+) -> SchoolHoliday:
+    name, starts_on, ends_on = _check(name, starts_on, ends_on)
+    holiday = SchoolHoliday(name=name, starts_on=starts_on, ends_on=ends_on, source=source)
+    db.session.add(holiday)
+    db.session.flush()
+    forget_school_holidays()
+    return holiday
+
+
+def update(
+    holiday: SchoolHoliday, name: str | None, starts_on: date | None, ends_on: date | None
+) -> SchoolHoliday:
+    name, starts_on, ends_on = _check(name, starts_on, ends_on, exclude_id=holiday.id)
+    holiday.name, holiday.starts_on, holiday.ends_on = name, starts_on, ends_on
+    db.session.flush()
+    forget_school_holidays()
+    return holiday
+
+
+def delete(holiday: SchoolHoliday) -> None:
+    db.session.delete(holiday)
+    db.session.flush()
+    forget_school_holidays()
+
+
+# ------------------------------------------------------------------ iCalendar
+
+
+@dataclass(frozen=True)
+class ParsedPeriod:
+    number: int  # the event's rank in the file, from 1
+    line: int  # the line of its BEGIN:VEVENT
+    name: str
+    starts_on: date
+    ends_on: date
+
+
+@dataclass
+class ImportReport:
+    created: list[SchoolHoliday] = field(default_factory=list)
+    renamed: list[SchoolHoliday] = field(default_factory=list)
+    unchanged: list[SchoolHoliday] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.created) + len(self.renamed) + len(self.unchanged)
+
+    def summary(self) -> str:
+        return _(
+            "%(total)s période(s) dans le fichier : %(created)s ajoutée(s), "
+            "%(renamed)s renommée(s), %(unchanged)s déjà à jour.",
+            total=self.total,
+            created=len(self.created),
+            renamed=len(self.renamed),
+            unchanged=len(self.unchanged),
+        )
+
+
+class IcalError(HolidayError):
+    def __init__(self, messages: list[str]):
+        super().__init__({"file": messages})
+
+
+def _text(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise IcalError(
+            [_("Ligne %(line)s : le fichier n’est pas du texte UTF-8.", line=line)]
+        ) from exc
+
+
+def looks_like_ical(data: bytes) -> bool:
+    """The content (not the name nor the browser's type) starts as an iCalendar file."""
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.upper().startswith(b"BEGIN:VCALENDAR")
+
+
+_CONTENT_LINE = re.compile(r"^[A-Za-z0-9-]+(;[^:]*)?:")
+
+
+def _scan(text: str) -> list[int]:
+    """Check the file line by line (content lines, BEGIN/END pairs) and return the line number
+    of each BEGIN:VEVENT, in file order; IcalError with the numbered lines otherwise."""
+    errors: list[str] = []
+    events: list[int] = []
+    stack: list[tuple[str, int]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line[0] in " \t":  # blank, or the folded rest of a line
+            continue
+        if not _CONTENT_LINE.match(line):
+            errors.append(
+                _("Ligne %(line)s : ligne illisible « %(text)s ».", line=number, text=line[:60])
+            )
+            continue
+        key, _sep, value = line.partition(":")
+        key, value = key.split(";")[0].upper(), value.strip().upper()
+        if key == "BEGIN":
+            stack.append((value, number))
+            if value == "VEVENT":
+                events.append(number)
+        elif key == "END":
+            if not stack or stack[-1][0] != value:
+                errors.append(
+                    _(
+                        "Ligne %(line)s : END:%(name)s ne ferme aucun BEGIN:%(name)s.",
+                        line=number,
+                        name=value,
+                    )
+                )
+            else:
+                stack.pop()
+    for name, number in stack:
+        errors.append(
+            _("Ligne %(line)s : BEGIN:%(name)s n’est jamais fermé.", line=number, name=name)
+        )
+    if errors:
+        raise IcalError(errors)
+    return events
+
+
+def _day(value, what: str, where: str) -> date:
+    day = getattr(value, "dt", None)
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise ValueError(
+            _(
+                "%(where)s : %(what)s n’est pas une date de journée entière "
+                "(attendu : %(what)s;VALUE=DATE:AAAAMMJJ).",
+                where=where,
+                what=what,
+            )
+        )
+    return day
+
+
+def parse_ical(data: bytes) -> list[ParsedPeriod]:
+    """The periods of an iCalendar file, or IcalError listing every problem (numbered)."""
+    if not looks_like_ical(data):
+        raise IcalError([_("Ligne 1 : le fichier ne commence pas par BEGIN:VCALENDAR.")])
+    text = _text(data)
+    lines = _scan(text)
+    try:
+        calendar = Calendar.from_ical(text)
+    except ValueError as exc:
+        detail = (str(exc).splitlines() or [""])[0][:120]
+        raise IcalError(
+            [_("Le fichier n’est pas un calendrier iCalendar valide (%(error)s).", error=detail)]
+        ) from exc
+    events = list(calendar.walk("VEVENT"))
+    if not events:
+        raise IcalError([_("Le fichier ne contient aucun événement (VEVENT).")])
+    periods: list[ParsedPeriod] = []
+    errors: list[str] = []
+    for number, event in enumerate(events, 1):
+        line = lines[number - 1] if number <= len(lines) else 0
+        where = _("Événement %(n)s (ligne %(line)s)", n=number, line=line)
+        try:
+            for prop, problem in event.errors:
+                raise ValueError(
+                    _(
+                        "%(where)s : la valeur de %(prop)s est illisible (%(problem)s).",
+                        where=where,
+                        prop=prop,
+                        problem=str(problem)[:80],
+                    )
+                )
+            name = " ".join(str(event.get("SUMMARY", "")).split())
+            if not name:
+                raise ValueError(_("%(where)s : il n’a pas de nom (SUMMARY).", where=where))
+            if len(name) > NAME_MAX:
+                raise ValueError(
+                    _("%(where)s : le nom dépasse %(n)s caractères.", where=where, n=NAME_MAX)
+                )
+            if "RRULE" in event or "RDATE" in event:
+                raise ValueError(
+                    _("%(where)s : les événements répétés ne sont pas pris en charge.", where=where)
+                )
+            if "DTSTART" not in event:
+                raise ValueError(
+                    _("%(where)s : il n’a pas de date de début (DTSTART).", where=where)
+                )
+            starts_on = _day(event["DTSTART"], "DTSTART", where)
+            if "DTEND" in event:
+                after = _day(event["DTEND"], "DTEND", where)
+            elif "DURATION" in event:
+                after = starts_on + event["DURATION"].dt
+            else:
+                after = starts_on + timedelta(days=1)  # RFC 5545: an all-day event of one day
+            if after <= starts_on:
+                raise ValueError(
+                    _("%(where)s : la fin (DTEND) doit suivre le début (DTSTART).", where=where)
+                )
+            ends_on = after - timedelta(days=1)
+            if (ends_on - starts_on).days + 1 > MAX_DAYS:
+                raise ValueError(
+                    _(
+                        "%(where)s : une période de congé dure au plus %(n)s jours.",
+                        where=where,
+                        n=MAX_DAYS,
+                    )
+                )
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            errors.append(str(exc))
+            continue
+        periods.append(ParsedPeriod(number, line, name, starts_on, ends_on))
+    errors.extend(_overlaps_within(periods))
+    if errors:
+        raise IcalError(errors)
+    return periods
+
+
+def _overlaps_within(periods: list[ParsedPeriod]) -> Iterable[str]:
+    ordered = sorted(periods, key=lambda p: (p.starts_on, p.ends_on))
+    for before, after in itertools.pairwise(ordered):
+        if after.starts_on <= before.ends_on:
+            yield _(
+                "Événements %(a)s (ligne %(la)s) et %(b)s (ligne %(lb)s) : "
+                "les dates se chevauchent.",
+                a=before.number,
+                la=before.line,
+                b=after.number,
+                lb=after.line,
+            )
+
+
+def import_ical(data: bytes) -> ImportReport:
+    """Add the file's periods; the same dates as an existing period rename it. All or nothing:
+    IcalError (nothing written) when the file or one of its periods is wrong."""
+    periods = parse_ical(data)
+    report = ImportReport()
+    errors: list[str] = []
+    plan: list[tuple[ParsedPeriod, SchoolHoliday | None]] = []
+    for period in periods:
+        same = db.session.scalars(
+            select(SchoolHoliday).where(
+                SchoolHoliday.starts_on == period.starts_on,
+                SchoolHoliday.ends_on == period.ends_on,
+            )
+        ).first()
+        if same is None:
+            other = _overlapping(period.starts_on, period.ends_on)
+            if other is not None:
+                errors.append(
+                    _(
+                        "Événement %(n)s (ligne %(line)s) : ses dates chevauchent « %(name)s » "
+                        "(du %(start)s au %(end)s).",
+                        n=period.number,
+                        line=period.line,
+                        name=other.name,
+                        start=_date_fr(other.starts_on),
+                        end=_date_fr(other.ends_on),
+                    )
+                )
+                continue
+        plan.append((period, same))
+    if errors:
+        raise IcalError(errors)
+    for period, same in plan:
+        if same is None:
+            holiday = SchoolHoliday(
+                name=period.name,
+                starts_on=period.starts_on,
+                ends_on=period.ends_on,
+                source="ical",
+            )
+            db.session.add(holiday)
+            report.created.append(holiday)
+        elif same.name != period.name:
+            same.name = period.name
+            report.renamed.append(same)
+        else:
+            report.unchanged.append(same)
+    db.session.flush()
+    forget_school_holidays()
+    return report
+
+
+def import_file(path: Path | str | None = None) -> ImportReport:
+    """Import an .ics file from disk (the packaged 2025–2026 calendar by default)."""
+    return import_ical(Path(path or PACKAGED_FILE).read_bytes())

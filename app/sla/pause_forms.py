@@ -1,0 +1,67 @@
+"""The forms of the « Délais » part of the ticket page: pause, resume, ask the school.
+
+They only parse what was typed; the rules (who, when, a reason, one pause at a time) are
+app.sla.pauses', whose errors the view puts next to the field they name.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from app.sla.pauses import PART, SCHOOL, TEXT_MAX
+
+
+def _normalise_newlines(value: str | None) -> str:
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _text(label, **kw):
+    return TextAreaField(
+        label,
+        validators=[
+            Optional(),
+            Length(max=TEXT_MAX, message=_l("%(max)d caractères au maximum.")),
+        ],
+        filters=[_normalise_newlines],
+        **kw,
+    )
+
+
+class ClockForm(FlaskForm):
+    """What each form of the part has: a field for the errors that name no field."""
+
+    def add_error(self, field: str | None, message: str) -> None:
+        target = getattr(self, field, None) if field else None
+        if target is None or not hasattr(target, "errors"):
+            self.form_errors.append(message)
+        else:
+            target.errors = [*target.errors, message]
+
+
+class PauseForm(ClockForm):
+    kind = RadioField(
+        _l("La demande attend"),
+        choices=[(SCHOOL, _l("l’école (accès, une personne)")), (PART, _l("une pièce"))],
+        default=PART,
+        validate_choice=False,
+    )
+    reason = _text(_l("Précisez"))
+
+
+class ResumeForm(ClockForm):
+    pass
+
+
+class AskSchoolForm(ClockForm):
+    question = _text(_l("Votre question"))
+
+
+def blank_forms() -> dict[str, ClockForm]:
+    return {
+        "pause": PauseForm(formdata=None, prefix="pause"),
+        "resume": ResumeForm(formdata=None, prefix="resume"),
+        "ask": AskSchoolForm(formdata=None, prefix="ask"),
+    }

@@ -1,0 +1,211 @@
+"""The automatic closure of finished tickets (seed, section 5; GUIDE §2 and §3).
+
+A ticket TERMINÉ closes by itself after its request type's `auto_close_days` (15) days without
+the school's answer, counted from the moment it entered TERMINÉ (`status_changed_at`). When the
+request type says `auto_close_school_days`, those days are school days only (the business
+calendar's `is_school_day`): a ticket finished in early July waits for the teachers' return.
+`RELAIS_AUTO_CLOSE_REMINDER_DAYS` (3) days before, the teacher is reminded once per round; a
+reopening starts a new round, and the next finish a new count.
+
+`run_due` is the periodic job (app.scheduling.registry): it finds the finished tickets whose
+reminder or closure is due with one indexed query on (status, status_changed_at), then handles
+each ticket in a transaction of its own, so that one failure never stops the others. Running it
+late, twice or from two places at once does no harm: both the reminder and the closure are
+decided again under the ticket's row lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.jobs import job_context
+from app.models import RequestType, Ticket, TicketEvent
+from app.models.types import utcnow
+from app.tickets.workflow import Status
+
+log = logging.getLogger(__name__)
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+DEFAULT_DAYS = 15
+DEFAULT_REMINDER_DAYS = 3
+REMINDER_KIND = "auto_close_reminder"
+# A calendar without a single school day in this many days is a configuration error.
+_MAX_SEARCH_DAYS = 3 * 366
+
+
+def reminder_days() -> int:
+    return int(current_app.config.get("RELAIS_AUTO_CLOSE_REMINDER_DAYS", DEFAULT_REMINDER_DAYS))
+
+
+def _days(request_type: RequestType | None) -> int:
+    return (request_type.auto_close_days if request_type else None) or DEFAULT_DAYS
+
+
+def _counts_school_days(ticket: Ticket) -> bool:
+    return bool(ticket.request_type and ticket.request_type.auto_close_school_days)
+
+
+def _calendar_of(ticket: Ticket, calendar):
+    if calendar is not None:
+        return calendar
+    from app.sla.loading import calendar_for  # the business calendar (app.sla)
+
+    return calendar_for(ticket.supplier)
+
+
+def add_school_days(start: datetime, days: int, calendar) -> datetime:
+    """The instant `days` school days after `start`: the same Brussels wall-clock time on the
+    `days`-th school day after start's own day (with every day a school day: start + days)."""
+    local = start.astimezone(BRUSSELS)
+    day, counted, walked = local.date(), 0, 0
+    while counted < days:
+        day += timedelta(days=1)
+        walked += 1
+        if walked > _MAX_SEARCH_DAYS:
+            raise ValueError("the calendar has no school day in three years")
+        if calendar.is_school_day(day):
+            counted += 1
+    wall = datetime.combine(day, local.time().replace(tzinfo=None)).replace(tzinfo=BRUSSELS)
+    return wall.astimezone(UTC)
+
+
+def due_at(ticket: Ticket, calendar=None) -> datetime | None:
+    """When a finished ticket closes by itself (None when it is not TERMINÉ)."""
+    if ticket.status_enum != Status.DONE:
+        return None
+    days = _days(ticket.request_type)
+    start = ticket.status_changed_at
+    if _counts_school_days(ticket):
+        return add_school_days(start, days, _calendar_of(ticket, calendar))
+    return start + timedelta(days=days)
+
+
+def reminder_at(ticket: Ticket, calendar=None, *, due: datetime | None = None) -> datetime | None:
+    """When the teacher is reminded: RELAIS_AUTO_CLOSE_REMINDER_DAYS days before the closure
+    (None when not TERMINÉ, when the setting is 0, or when that falls before the finish)."""
+    due = due or due_at(ticket, calendar)
+    days = reminder_days()
+    if due is None or days <= 0:
+        return None
+    at = due - timedelta(days=days)
+    return at if at > ticket.status_changed_at else None
+
+
+# ------------------------------------------------------------------------------ the job
+
+
+def run_due(now: datetime | None = None, *, calendar=None) -> dict:
+    """Remind and close what is due at `now`: {"closed": n, "reminded": n, "failed": n}."""
+    with job_context():
+        return _run(now or utcnow(), calendar)
+
+
+def _candidates(now: datetime) -> list[int]:
+    """Finished tickets whose reminder may be due: each closure needs at least
+    `auto_close_days` calendar days (a school day is at least a day), the reminder
+    RELAIS_AUTO_CLOSE_REMINDER_DAYS fewer. One range query on (status, status_changed_at)."""
+    shortest = db.session.scalar(select(func.min(RequestType.auto_close_days))) or DEFAULT_DAYS
+    lead = max(shortest - max(reminder_days(), 0), 0)
+    query = (
+        select(Ticket.id)
+        .where(Ticket.status == Status.DONE.value)
+        .where(Ticket.status_changed_at <= now - timedelta(days=lead))
+        .order_by(Ticket.status_changed_at, Ticket.id)
+    )
+    ids = list(db.session.scalars(query))
+    db.session.rollback()  # end the read; each ticket gets its own transaction
+    return ids
+
+
+def _run(now: datetime, calendar) -> dict:
+    from app.tickets import service
+
+    counts = {"closed": 0, "reminded": 0, "failed": 0}
+    calendars: dict = {}
+    for ticket_id in _candidates(now):
+        try:
+            ticket = db.session.scalar(
+                select(Ticket)
+                .where(Ticket.id == ticket_id)
+                .options(joinedload(Ticket.request_type), joinedload(Ticket.supplier))
+                .execution_options(populate_existing=True)
+            )
+            if ticket is None or ticket.status_enum != Status.DONE:
+                db.session.rollback()
+                continue
+            cal = calendar
+            if cal is None and _counts_school_days(ticket):
+                key = ticket.supplier_id
+                if key not in calendars:
+                    calendars[key] = _calendar_of(ticket, None)
+                cal = calendars[key]
+            due = due_at(ticket, cal)
+            if due is not None and due <= now:
+                if service.auto_close(ticket.id, now=now, expected_round=ticket.round):
+                    counts["closed"] += 1
+                continue
+            remind = reminder_at(ticket, cal, due=due)
+            if remind is not None and remind <= now:
+                if send_reminder(ticket.id, now=now, expected_round=ticket.round, due=due):
+                    counts["reminded"] += 1
+                continue
+            db.session.rollback()
+        except Exception:
+            db.session.rollback()
+            counts["failed"] += 1
+            log.exception("Automatic closure: ticket %s failed", ticket_id)
+    return counts
+
+
+def reminded(ticket_id: int, round_: int) -> bool:
+    """Whether the reminder of this round was already sent (one per round)."""
+    rows = db.session.scalars(
+        select(TicketEvent.data).where(
+            TicketEvent.ticket_id == ticket_id, TicketEvent.kind == REMINDER_KIND
+        )
+    )
+    return any((data or {}).get("round") == round_ for data in rows)
+
+
+def send_reminder(
+    ticket_id: int, *, now: datetime, expected_round: int, due: datetime | None = None
+) -> TicketEvent | None:
+    """Remind the teacher that their answer is awaited, once per round (None: nothing to do).
+
+    Recorded as an event (the activity shows it) without touching the ticket row, so that the
+    version a person is looking at stays valid.
+    """
+    from app.notify.outbox import dispatch
+    from app.notify.ticket_notices import queue_notices
+    from app.tickets.service import load_for_update
+
+    try:
+        ticket = load_for_update(ticket_id)
+        if (
+            ticket.status_enum != Status.DONE
+            or ticket.round != expected_round
+            or reminded(ticket.id, ticket.round)
+        ):
+            db.session.rollback()
+            return None
+        data = {"round": ticket.round}
+        if due is not None:
+            data["due_at"] = due.isoformat()
+        event = TicketEvent(
+            ticket_id=ticket.id, actor=None, kind=REMINDER_KIND, data=data, created_at=now
+        )
+        db.session.add(event)
+        messages = queue_notices(ticket, event, None)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    dispatch(messages)
+    return event

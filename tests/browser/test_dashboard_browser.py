@@ -1,0 +1,69 @@
+"""The dashboard in real Chromium at a phone size and a desktop size, with screenshots.
+
+The screenshots land in the test's output folder (printed), or in RELAIS_SCREENSHOTS if set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests import factories
+from tests.conftest import PHONE
+from tests.test_dashboard import build_handmade
+from tests.ticket_support import build_world
+
+pytestmark = pytest.mark.browser
+
+SIZES = {
+    "phone": PHONE,
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+}
+
+
+def _sign_in(page, base, user):
+    page.goto(f"{base}/connexion")
+    page.get_by_label("Adresse e-mail").fill(user.email)
+    page.get_by_label("Mot de passe").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("heading", name=f"Bienvenue, {user.full_name}").wait_for()
+
+
+@pytest.fixture
+def world(app):
+    world = build_world()
+    build_handmade(world)
+    return world
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_dashboard_fits_and_reads_at_each_size(live_server, browser, world, tmp_path, size):
+    out = Path(os.environ.get("RELAIS_SCREENSHOTS") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(locale="fr-BE", timezone_id="Europe/Brussels", **SIZES[size])
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        _sign_in(page, live_server.url, world.coordinator)
+        page.goto(f"{live_server.url}/suivi/?du=2026-03-01&au=2026-03-31")
+        page.get_by_role("heading", name="Suivi des fournisseurs").wait_for()
+        # Four charts, each an image with a name, and nothing wider than the screen.
+        charts = page.get_by_role("img", name="Part des demandes dans les délais")
+        assert charts.count() == 1
+        assert page.locator("svg.chart").count() == 4
+        box = page.locator("svg.chart").first.bounding_box()
+        assert box["width"] > 200
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        shot = out / f"dashboard-{size}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
+        assert shot.stat().st_size > 10_000
+
+        page.get_by_role("link", name="Meuse Informatique").first.click()
+        page.get_by_role("heading", name="Fiche de Meuse Informatique").wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        page.screenshot(path=str(out / f"scorecard-{size}.png"), full_page=True)
+    finally:
+        context.close()
