@@ -198,24 +198,7 @@ def apply_action(
             raise TicketNotFound()
         if version is not None and ticket.version != version:
             raise StaleTicket()
-        try:
-            transition = check(
-                action,
-                ticket.status_enum,
-                actor_for(actor, ticket),
-                has_supplier=ticket.supplier_id is not None,
-            )
-        except WorkflowError as exc:
-            raise Forbidden(exc.message) from exc
-        before = ticket.status_enum
-        event = _EFFECTS[action](ticket, actor, values, now)
-        after = target_status(transition, before)
-        if after != before:
-            ticket.status = after
-            ticket.status_changed_at = now
-            ticket.closed_at = now if after.is_final else None
-            event.from_status, event.to_status = before, after
-        ticket.updated_at = now
+        event = _perform(ticket, action, actor, actor_for(actor, ticket), values, now)
         sla_clocks.after_action(ticket, action, event, now)
         db.session.flush()
         messages = queue_notices(ticket, event, actor)
@@ -230,6 +213,26 @@ def apply_action(
         raise
     dispatch(messages)
     return ticket
+
+
+def _perform(ticket, action: Action, user, who: Actor, values: ActionInput, now) -> TicketEvent:
+    """Check the workflow for `who`, apply the action's effect, move the state: one event."""
+    try:
+        transition = check(
+            action, ticket.status_enum, who, has_supplier=ticket.supplier_id is not None
+        )
+    except WorkflowError as exc:
+        raise Forbidden(exc.message) from exc
+    before = ticket.status_enum
+    event = _EFFECTS[action](ticket, user, values, now)
+    after = target_status(transition, before)
+    if after != before:
+        ticket.status = after
+        ticket.status_changed_at = now
+        ticket.closed_at = now if after.is_final else None
+        event.from_status, event.to_status = before, after
+    ticket.updated_at = now
+    return event
 
 
 def _required(value: str, field_name: str, message: str) -> str:
@@ -632,14 +635,7 @@ def answer_from_mail(
             raise AnswerRefused(problem)
         user = ticket.contact_user
         who = actor_for(user, ticket) if user is not None else Actor.TEACHER
-        try:
-            transition = check(
-                action, ticket.status_enum, who, has_supplier=ticket.supplier_id is not None
-            )
-        except WorkflowError as exc:
-            raise Forbidden(exc.message) from exc
-        before = ticket.status_enum
-        event = _EFFECTS[action](ticket, user, ActionInput(reason=reason), now)
+        event = _perform(ticket, action, user, who, ActionInput(reason=reason), now)
         event.data = {
             **(event.data or {}),
             "via": "mail",
@@ -648,12 +644,6 @@ def answer_from_mail(
             "by_name": user.full_name if user is not None else ticket.contact_name,
             "by_email": user.email if user is not None else ticket.contact_email,
         }
-        after = target_status(transition, before)
-        ticket.status = after
-        ticket.status_changed_at = now
-        ticket.closed_at = now if after.is_final else None
-        event.from_status, event.to_status = before, after
-        ticket.updated_at = now
         sla_clocks.after_action(ticket, action, event, now)
         db.session.flush()
         messages = queue_notices(ticket, event, user)

@@ -79,21 +79,26 @@ def _apply(ticket: Ticket, form: ClockForm, name: str, change, message: str):
     return _done(ticket, message)
 
 
-@bp.route("/<reference>/delais/pause", methods=["POST"])
-@login_required
-def pause_clocks(reference: str):
+def _clock_route(reference: str, form_class, name: str, change, message: str):
+    """Load, check, validate, apply: the same steps for each of the three forms."""
     ticket = get_ticket_or_404(reference)
     refused = _allowed_or_403(ticket)
     if refused:
         return refused
-    form = PauseForm(prefix="pause")
+    form = form_class(prefix=name)
     if not form.validate():
-        return _respond(ticket, status=422, bound=form, open_form="pause")
-    return _apply(
-        ticket,
-        form,
+        return _respond(ticket, status=422, bound=form, open_form=name)
+    return _apply(ticket, form, name, lambda: change(ticket, form), message)
+
+
+@bp.route("/<reference>/delais/pause", methods=["POST"])
+@login_required
+def pause_clocks(reference: str):
+    return _clock_route(
+        reference,
+        PauseForm,
         "pause",
-        lambda: service.pause_clocks(
+        lambda ticket, form: service.pause_clocks(
             current_user, ticket.id, form.kind.data or "", form.reason.data or ""
         ),
         _("Les délais sont suspendus."),
@@ -103,18 +108,11 @@ def pause_clocks(reference: str):
 @bp.route("/<reference>/delais/reprise", methods=["POST"])
 @login_required
 def resume_clocks(reference: str):
-    ticket = get_ticket_or_404(reference)
-    refused = _allowed_or_403(ticket)
-    if refused:
-        return refused
-    form = ResumeForm(prefix="resume")
-    if not form.validate():
-        return _respond(ticket, status=422, bound=form, open_form="resume")
-    return _apply(
-        ticket,
-        form,
+    return _clock_route(
+        reference,
+        ResumeForm,
         "resume",
-        lambda: service.resume_clocks(current_user, ticket.id),
+        lambda ticket, form: service.resume_clocks(current_user, ticket.id),
         _("Les délais reprennent."),
     )
 
@@ -122,17 +120,10 @@ def resume_clocks(reference: str):
 @bp.route("/<reference>/delais/question", methods=["POST"])
 @login_required
 def ask_school(reference: str):
-    ticket = get_ticket_or_404(reference)
-    refused = _allowed_or_403(ticket)
-    if refused:
-        return refused
-    form = AskSchoolForm(prefix="ask")
-    if not form.validate():
-        return _respond(ticket, status=422, bound=form, open_form="ask")
-    return _apply(
-        ticket,
-        form,
+    return _clock_route(
+        reference,
+        AskSchoolForm,
         "ask",
-        lambda: service.ask_school(current_user, ticket.id, form.question.data or ""),
+        lambda ticket, form: service.ask_school(current_user, ticket.id, form.question.data or ""),
         _("La question est envoyée à l’école ; les délais attendent sa réponse."),
     )
