@@ -147,3 +147,7 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             median, p95, statements, size, _rows = result
             print(f"{label:<44} {median:>7.0f}ms {p95:>6.0f}ms {statements:>6} {size:>8}")
+
+
+if __name__ == "__main__":
+    main()

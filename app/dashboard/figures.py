@@ -9,8 +9,9 @@ What each figure counts (the README repeats it for the people who read the dashb
 - reopening rate: received tickets reopened at least once; automatic-closure rate: of the
   received tickets now closed, those closed by the 15-day rule;
 - backlog: tickets the supplier holds now, not yet finished, by age since it received them.
-Three queries whatever the number of tickets: the clocks, the reopenings and automatic
-closures of their tickets, the open backlog; the arithmetic is in app.dashboard.stats.
+A handful of grouped queries whatever the number of tickets (counts per group and clock kind,
+medians and percentiles — computed by PostgreSQL, or from the minutes elsewhere —, the open
+backlog); the arithmetic and its definitions are in app.dashboard.stats.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 
 from app.dashboard.stats import Scorecard, age_bucket, total
 from app.extensions import db
@@ -70,80 +71,127 @@ def dashboard(
 ) -> Dashboard:
     now = now or utcnow()
     by_lot = group == "lot"
-    key_column = _lot_column() if by_lot else ServiceClock.supplier_id
-    clocks = (
-        select(
-            key_column,
-            ServiceClock.ticket_id,
-            ServiceClock.kind,
-            ServiceClock.outcome,
-            ServiceClock.spent_minutes,
-            ServiceClock.stopped_at,
-            ServiceClock.due_at,
-            Ticket.status,
-        )
-        .join(Ticket, Ticket.id == ServiceClock.ticket_id)
-        .outerjoin(Equipment, Equipment.id == Ticket.equipment_id)
-        .where(
-            ServiceClock.supplier_id.is_not(None),
-            ServiceClock.started_at >= period.starts_at,
-            ServiceClock.started_at < period.ends_at,
-        )
-    )
+    key = _lot_column() if by_lot else ServiceClock.supplier_id
+    scope = [
+        ServiceClock.supplier_id.is_not(None),
+        ServiceClock.started_at >= period.starts_at,
+        ServiceClock.started_at < period.ends_at,
+    ]
     if supplier_id is not None:
-        clocks = clocks.where(ServiceClock.supplier_id == supplier_id)
-    rows = db.session.execute(clocks).all()
+        scope.append(ServiceClock.supplier_id == supplier_id)
 
     cards: dict[object, Scorecard] = {}
-    received: dict[object, set[int]] = {}
-    closed: dict[object, set[int]] = {}
-    for key, ticket_id, kind, outcome, spent, stopped_at, due_at, status in rows:
-        card = cards.get(key) or cards.setdefault(key, Scorecard(key=key, name=str(key)))
-        if kind == "plan":
-            received.setdefault(key, set()).add(ticket_id)
-            if status == "closed":
-                closed.setdefault(key, set()).add(ticket_id)
-        target = card.plan if kind == "plan" else card.resolve
-        if stopped_at is not None and outcome in ("met", "breached"):
-            target.hours.append((spent or 0) / 60)
-            if outcome == "met":
-                target.met += 1
-            else:
-                target.breached += 1
-        elif stopped_at is None and due_at is not None and due_at < now:
-            target.breached += 1
 
-    every_ticket = set().union(*received.values()) if received else set()
-    marked = _reopened_and_auto_closed(clocks) if every_ticket else {}
-    for key, tickets in received.items():
-        card = cards[key]
-        card.received = len(tickets)
-        card.reopened = sum(1 for t in tickets if "reopen" in marked.get(t, ()))
-        card.closed = len(closed.get(key, ()))
-        card.auto_closed = sum(1 for t in closed.get(key, ()) if "auto_close" in marked.get(t, ()))
+    def card_for(value) -> Scorecard:
+        return cards.get(value) or cards.setdefault(value, Scorecard(key=value, name=str(value)))
 
+    for row in db.session.execute(_counts(key, scope, now)):
+        card = card_for(row.key)
+        target = card.plan if row.kind == "plan" else card.resolve
+        target.met, target.breached = int(row.met or 0), int(row.breached or 0)
+        if row.kind == "plan":
+            card.received, card.closed = row.tickets, row.closed
+            card.reopened, card.auto_closed = row.reopened, row.auto_closed
+
+    overall_times = _times(key, scope, card_for, by_lot=by_lot)
     _backlog(cards, by_lot=by_lot, supplier_id=supplier_id, now=now)
     if not by_lot:
         names = dict(db.session.execute(select(Supplier.id, Supplier.name)).all())
         for card in cards.values():
             card.name = names.get(card.key, "—")
     ordered = sorted(cards.values(), key=lambda c: c.name.casefold())
-    return Dashboard(period, group, ordered, total(ordered, "Ensemble"))
+    overall = total(ordered, "Ensemble")
+    for kind, (median_value, p90_value) in overall_times.items():
+        target = overall.plan if kind == "plan" else overall.resolve
+        target.known_median, target.known_p90 = median_value, p90_value
+    return Dashboard(period, group, ordered, overall)
 
 
-def _reopened_and_auto_closed(clocks) -> dict[int, set[str]]:
-    """Of the period's tickets, which were reopened and which closed automatically."""
-    tickets = clocks.with_only_columns(ServiceClock.ticket_id).distinct().subquery()
-    rows = db.session.execute(
-        select(TicketEvent.ticket_id, TicketEvent.kind)
-        .join(tickets, tickets.c.ticket_id == TicketEvent.ticket_id)
+def _clocks(*columns, tickets: bool = True):
+    query = select(*columns).select_from(ServiceClock)
+    if not tickets:  # the clocks alone: grouped by supplier, or not grouped
+        return query
+    return query.join(Ticket, Ticket.id == ServiceClock.ticket_id).outerjoin(
+        Equipment, Equipment.id == Ticket.equipment_id
+    )
+
+
+def _counts(key, scope, now: datetime):
+    """Per group and clock kind: tickets, closed, reopened, closed automatically, met, late."""
+    marks = (
+        select(
+            TicketEvent.ticket_id,
+            func.max(case((TicketEvent.kind == "reopen", 1), else_=0)).label("reopened"),
+            func.max(case((TicketEvent.kind == "auto_close", 1), else_=0)).label("auto"),
+        )
         .where(TicketEvent.kind.in_(("reopen", "auto_close")))
-        .distinct()
-    ).all()
-    marked: dict[int, set[str]] = {}
-    for ticket_id, kind in rows:
-        marked.setdefault(ticket_id, set()).add(kind)
-    return marked
+        .group_by(TicketEvent.ticket_id)
+        .subquery()
+    )
+    ticket = ServiceClock.ticket_id
+    closed = Ticket.status == "closed"
+    late = or_(
+        ServiceClock.outcome == "breached",
+        and_(ServiceClock.stopped_at.is_(None), ServiceClock.due_at < now),
+    )
+    return (
+        _clocks(
+            key.label("key"),
+            ServiceClock.kind,
+            func.count(distinct(ticket)).label("tickets"),
+            func.count(distinct(case((closed, ticket)))).label("closed"),
+            func.count(distinct(case((marks.c.reopened == 1, ticket)))).label("reopened"),
+            func.count(distinct(case((and_(closed, marks.c.auto == 1), ticket)))).label(
+                "auto_closed"
+            ),
+            func.sum(case((ServiceClock.outcome == "met", 1), else_=0)).label("met"),
+            func.sum(case((late, 1), else_=0)).label("breached"),
+        )
+        .outerjoin(marks, marks.c.ticket_id == ServiceClock.ticket_id)
+        .where(*scope)
+        .group_by(key, ServiceClock.kind)
+    )
+
+
+def _times(key, scope, card_for, *, by_lot: bool) -> dict[str, tuple[float | None, float | None]]:
+    """Median and 90th percentile of the stopped clocks, per group and for all of them.
+
+    PostgreSQL computes them (two small grouped queries); elsewhere the minutes are read and
+    app.dashboard.stats does the same arithmetic.
+    """
+    stopped = [*scope, ServiceClock.outcome.in_(("met", "breached"))]
+    minutes = ServiceClock.spent_minutes
+    if db.session.get_bind().dialect.name != "postgresql":
+        for value, kind, spent in db.session.execute(
+            _clocks(key, ServiceClock.kind, minutes, tickets=by_lot).where(*stopped)
+        ):
+            card = card_for(value)
+            (card.plan if kind == "plan" else card.resolve).hours.append((spent or 0) / 60)
+        return {}
+
+    def percentiles(*group, tickets: bool):
+        return _clocks(
+            *group,
+            func.percentile_cont(0.5).within_group(minutes),
+            func.percentile_disc(0.9).within_group(minutes),
+            tickets=tickets,
+        ).where(*stopped)
+
+    for value, kind, mid, high in db.session.execute(
+        percentiles(key, ServiceClock.kind, tickets=by_lot).group_by(key, ServiceClock.kind)
+    ):
+        target = card_for(value).plan if kind == "plan" else card_for(value).resolve
+        target.known_median, target.known_p90 = _hours(mid), _hours(high)
+    return {
+        kind: (_hours(mid), _hours(high))
+        for kind, mid, high in db.session.execute(
+            percentiles(ServiceClock.kind, tickets=False).group_by(ServiceClock.kind)
+        )
+    }
+
+
+def _hours(minutes) -> float | None:
+    return None if minutes is None else float(minutes) / 60
 
 
 def _backlog(cards, *, by_lot: bool, supplier_id: int | None, now: datetime) -> None:

@@ -61,6 +61,10 @@ class Target:
     hours: list[float] = field(default_factory=list)  # business hours of the stopped clocks
     met: int = 0
     breached: int = 0  # stopped late, or still running past the due time
+    # The same two figures when the database computed them (PostgreSQL's percentile_cont(0.5)
+    # and percentile_disc(0.9) are this module's median and nearest rank) instead of `hours`.
+    known_median: float | None = None
+    known_p90: float | None = None
 
     @property
     def measured(self) -> int:
@@ -68,11 +72,11 @@ class Target:
 
     @property
     def median(self) -> float | None:
-        return median(self.hours)
+        return median(self.hours) if self.hours else self.known_median
 
     @property
     def p90(self) -> float | None:
-        return nearest_rank(self.hours, 90)
+        return nearest_rank(self.hours, 90) if self.hours else self.known_p90
 
     @property
     def within(self) -> float | None:
