@@ -105,7 +105,7 @@ def test_cli_run_due_prints_one_french_line_per_job_and_fails_when_one_fails(cli
     result = cli("run-due")
     lines = result.output.strip().splitlines()
     assert len(lines) == 3
-    assert lines[0].startswith("first : done : 2 (")
+    assert lines[0].startswith("first : 2 done (")  # an unknown key is shown as it is
     assert lines[1].startswith("boom : ÉCHEC — RuntimeError: base injoignable (")
     assert lines[2].startswith("last : 3 rappels (")
     assert result.exit_code == 1
@@ -133,6 +133,7 @@ def test_cli_run_due_with_the_real_jobs(cli, run_jobs):
     assert lines[0].startswith(
         "sweep : 1 message(s) remis en file, dont 0 interrompu(s) en cours d’envoi ("
     )
+    assert lines[1].startswith("auto_close : 0 clôturée(s), 0 rappel(s), 0 en échec (")
     run_jobs()
     assert db.session.get(OutboxMessage, old.id).status == OutboxStatus.SENT
 

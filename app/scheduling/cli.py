@@ -11,6 +11,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.scheduling.registry import PERIODIC_JOBS
 from app.scheduling.runner import JobRun, run_due
@@ -18,6 +19,15 @@ from app.scheduling.runner import JobRun, run_due
 jobs_cli = AppGroup("jobs", help="Travaux périodiques (envois, clôtures, rappels).")
 
 JOB_NAMES = [job.name for job in PERIODIC_JOBS]
+
+
+# The jobs' result keys, as people read them.
+RESULT_WORDS = {
+    "closed": _l("clôturée(s)"),
+    "reminded": _l("rappel(s)"),
+    "warned": _l("avertissement(s)"),
+    "failed": _l("en échec"),
+}
 
 
 def _details(result: Any) -> str:
@@ -36,7 +46,9 @@ def _details(result: Any) -> str:
             )
         return text
     if isinstance(result, dict):
-        return ", ".join(f"{key} : {value}" for key, value in result.items()) or _("rien à faire")
+        return ", ".join(
+            f"{value} {RESULT_WORDS.get(key, key)}" for key, value in result.items()
+        ) or _("rien à faire")
     return str(result)
 
 
