@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The embedded mode: the app, and beside it the ticker that runs the periodic jobs every minute
-# (outbox sweep, automatic closures, reminders). Ctrl-C stops both.
+# (outbox sweep, automatic closures, reminders). Ctrl-C (or SIGTERM) stops both; so does either
+# one ending on its own.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
@@ -10,12 +11,18 @@ export FLASK_APP=${FLASK_APP:-wsgi}
 
 "$BIN/flask" jobs tick --every "${TICK_SECONDS:-60}" &
 ticker=$!
-stop_ticker() {
-    kill -TERM "$ticker" 2>/dev/null
-    wait "$ticker" 2>/dev/null
-}
-trap stop_ticker EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+"$BIN/flask" run --host "$HOST" --port "$PORT" &
+web=$!
 
-"$BIN/flask" run --host "$HOST" --port "$PORT"
+stop() {
+    trap - INT TERM EXIT
+    # Both run in the background, where a non-interactive shell ignores SIGINT: say it with TERM.
+    kill -TERM "$web" "$ticker" 2>/dev/null
+    wait "$web" "$ticker" 2>/dev/null
+}
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap stop EXIT
+
+# `wait -n` returns as soon as one of them ends (and lets the traps run at once on a signal).
+wait -n "$web" "$ticker"

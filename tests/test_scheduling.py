@@ -424,7 +424,7 @@ def test_make_run_serves_the_app_and_the_ticker_and_ctrl_c_stops_both(
             )
             wait_for(lambda: smtp_server.messages, 30, "the ticker beside the app to send")
             serve.signal_group(signal.SIGINT)  # what Ctrl-C does in a terminal
-            serve.proc.wait(timeout=15)
+            serve.proc.wait(timeout=30)
             wait_for(lambda: not serve.group_alive(), 10, "both processes to stop")
         finally:
             serve.stop(signal.SIGKILL, timeout=5)
