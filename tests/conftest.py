@@ -42,6 +42,23 @@ CHROMIUM_FLAGS = [
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
+def pytest_terminal_summary(terminalreporter):
+    """The delivery figures of the fault tests (tests/test_delivery_faults.py), under xdist too:
+    workers' prints never reach this terminal, their reports' user properties do."""
+    lines = [
+        value
+        for key in ("passed", "failed")
+        for report in terminalreporter.stats.get(key, [])
+        if report.when == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == "delivery"
+    ]
+    if lines:
+        terminalreporter.section("delivery under faults (sent / duplicated / lost)")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)
+
+
 def pytest_report_header(config):
     where = "PostgreSQL" if USING_PG else "SQLite"
     return f"relais: database {where}, redis {'real' if REDIS_URL else 'in-process (fakeredis)'}"
