@@ -55,7 +55,7 @@ def test_dashboard_fits_and_reads_at_each_size(live_server, browser, world, tmp_
         assert page.locator("svg.chart").count() == 4
         box = page.locator("svg.chart").first.bounding_box()
         assert box["width"] > 200
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert page.evaluate("document.documentElement.scrollWidth <= screen.width")
         shot = out / f"dashboard-{size}.png"
         page.screenshot(path=str(shot), full_page=True)
         print(f"screenshot: {shot}")
@@ -63,7 +63,7 @@ def test_dashboard_fits_and_reads_at_each_size(live_server, browser, world, tmp_
 
         page.get_by_role("link", name="Meuse Informatique").first.click()
         page.get_by_role("heading", name="Fiche de Meuse Informatique").wait_for()
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert page.evaluate("document.documentElement.scrollWidth <= screen.width")
         page.screenshot(path=str(out / f"scorecard-{size}.png"), full_page=True)
     finally:
         context.close()

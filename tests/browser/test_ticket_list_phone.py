@@ -62,7 +62,7 @@ def test_filters_refresh_the_results_in_place_and_the_address_follows(live_serve
     _sign_in(page, live_server.url, world.supplier_user)
     page.goto(f"{live_server.url}/demandes")
     assert _shown(page) == [made["battery"], made["keyboard"], made["screen"]]
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.evaluate("document.documentElement.scrollWidth <= screen.width")
     page.evaluate("window.stillTheSamePage = true")
 
     # Typing searches after a pause, without reloading the page; the address follows.
