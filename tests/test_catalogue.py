@@ -118,3 +118,40 @@ def test_command_reports_what_it_created_then_nothing(app):
     assert second.exit_code == 0, second.output
     assert second.output.strip() == "Catalogue déjà en place : aucun changement."
     assert count(PortalCategory) == 3
+
+
+def test_an_admin_changes_a_request_types_targets_from_the_command_line(app):
+    ensure_default_catalogue()
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "catalogue",
+            "targets",
+            "tech",
+            "retour fournisseur",
+            "--plan-hours",
+            "4",
+            "--auto-close-days",
+            "10",
+            "--school-days",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "prise en compte 4 h" in result.output
+    db.session.expire_all()
+    kind = db.session.scalar(select(RequestType).where(RequestType.name == "Retour fournisseur"))
+    assert (kind.take_into_account_hours, kind.resolve_hours) == (4, 16)
+    assert (kind.auto_close_days, kind.auto_close_school_days) == (10, True)
+
+    listed = runner.invoke(args=["catalogue", "list"])
+    assert "TECH\tRetour fournisseur\tprise en compte 4 h\trésolution 16 h" in listed.output
+    assert "clôture après 10 jours d’école" in listed.output
+
+    unknown = runner.invoke(args=["catalogue", "targets", "TECH", "Inconnu", "--plan-hours", "2"])
+    assert unknown.exit_code != 0
+    assert "Type de demande inconnu" in unknown.output
+    refused = runner.invoke(
+        args=["catalogue", "targets", "TECH", "Retour fournisseur", "--plan-hours", "0"]
+    )
+    assert refused.exit_code != 0
