@@ -183,3 +183,19 @@ def test_history_queries_do_not_grow_with_the_tickets(world, app):
         event.remove(engine, "before_cursor_execute", listener)
     # The device (reloaded), its tickets with their sites and schools, their interventions.
     assert len(statements) <= 4, statements
+
+
+def test_the_ticket_page_links_to_the_device_history_for_staff_and_suppliers_only(world, app):
+    device = factories.equipment(supplier=world.supplier, site=world.site)
+    ticket = _ticket(world, device)
+    outside = world.new_ticket(serial="HORS-INV-9")
+    db.session.commit()
+    for user, expected in (
+        (world.assistant, True),
+        (world.supplier_user, True),
+        (world.teacher, False),
+    ):
+        page = signed_in(app, user).get(f"/demandes/{ticket.reference}").get_data(as_text=True)
+        assert (f'href="/annuaire/materiel/{device.id}"' in page) is expected, user
+    page = signed_in(app, world.assistant).get(f"/demandes/{outside.reference}")
+    assert 'href="/annuaire/materiel/identifiant/HORS-INV-9"' in page.get_data(as_text=True)

@@ -17,9 +17,10 @@ from app.auth.access import en_staff_required
 from app.dashboard import exports, svg
 from app.dashboard.figures import dashboard as compute
 from app.dashboard.forms import PeriodForm
+from app.dashboard.permissions import can_view_scorecard, export_scope
 from app.dashboard.stats import AGE_BUCKETS
 from app.extensions import db
-from app.models import Role, Supplier
+from app.models import Supplier
 
 bp = Blueprint("dashboard", __name__)
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -88,13 +89,9 @@ def index():
 
 def _supplier_for(supplier_id: int) -> Supplier:
     supplier = db.session.get(Supplier, supplier_id)
-    if supplier is None:
+    if not can_view_scorecard(current_user, supplier):
         abort(404)
-    if current_user.role in (Role.ASSISTANT, Role.COORDINATOR, Role.ADMIN):
-        return supplier
-    if current_user.role == Role.SUPPLIER and current_user.supplier_id == supplier.id:
-        return supplier
-    abort(404)
+    return supplier
 
 
 @bp.route("/fournisseurs/<int:supplier_id>")
@@ -118,11 +115,9 @@ def supplier(supplier_id: int):
 @bp.route("/export/<any(fiches, demandes):what>.<any(csv, xlsx):fmt>")
 @login_required
 def export(what: str, fmt: str):
-    supplier_id = request.args.get("fournisseur", type=int)
-    if current_user.role == Role.SUPPLIER:
-        # A supplier exports its own figures only, whatever the URL says.
-        supplier_id = current_user.supplier_id
-    elif current_user.role not in (Role.ASSISTANT, Role.COORDINATOR, Role.ADMIN):
+    try:
+        supplier_id = export_scope(current_user, request.args.get("fournisseur", type=int))
+    except PermissionError:
         abort(403)
     if supplier_id is not None:
         _supplier_for(supplier_id)

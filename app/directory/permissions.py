@@ -40,6 +40,11 @@ def can_edit_supplier(user, supplier) -> bool:
     return _signed_in(user) and supplier is not None and user.role in EDITORS
 
 
+def can_open_device_history(user) -> bool:
+    """Device pages at all: EN staff and suppliers' users (each page then checks the device)."""
+    return _signed_in(user) and (user.role in EN_STAFF or user.role == Role.SUPPLIER)
+
+
 def can_view_device(user, equipment) -> bool:
     """A device's history: EN staff, or a user of the company that maintains it.
 

@@ -13,6 +13,7 @@ from app.directory.forms import EquipmentSearchForm, SchoolSearchForm, SupplierC
 from app.directory.permissions import (
     can_browse_directory,
     can_edit_supplier,
+    can_open_device_history,
     can_view_device,
     can_view_supplier,
 )
@@ -218,7 +219,7 @@ def device_by_identifier(identifier: str):
         if not can_view_device(current_user, item):
             abort(404)
         return redirect(url_for("directory.device", equipment_id=item.id))
-    if not (current_user.is_en_staff or current_user.role == Role.SUPPLIER):
+    if not can_open_device_history(current_user):
         abort(404)
     found = history.device_history(current_user, identifier=identifier[:64])
     # Outside the inventory the tickets are the device: no visible ticket, nothing to show.

@@ -29,12 +29,11 @@ from app.extensions import db
 from app.jobs import job_context
 from app.models import ServiceClock, Supplier, Ticket, TicketPause
 from app.models.types import utcnow
-from app.notify.outbox import dispatch
-from app.notify.ticket_notices import queue_notices
 from app.sla import clocks, pauses
 from app.sla.calendar import BusinessCalendar
 from app.sla.loading import calendar_for
 from app.sla.settings import close_days, reminder_days, warning_minutes
+from app.tickets import activity
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def warning_text(ticket: Ticket, due: list[ServiceClock], now: datetime) -> str:
 def warn_ticket(ticket_id: int, clock_ids: list[int], now: datetime) -> bool:
     """One warning for the clocks of one ticket that are about to break; False if none is."""
     window = warning_minutes()
-    try:
+    with activity.change() as outbox:
         ticket = db.session.execute(
             select(Ticket).where(Ticket.id == ticket_id).with_for_update()
         ).scalar_one()
@@ -102,21 +101,16 @@ def warn_ticket(ticket_id: int, clock_ids: list[int], now: datetime) -> bool:
             and 0 < clocks.remaining(c, now, clocks.calendar_of(ticket, c)) <= window
         ]
         if not due:
-            db.session.rollback()
             return False
         for clock in due:
             clock.warned_at = now
         body = warning_text(ticket, due, now)
         data = {"clocks": [c.id for c in due]}
         # For EN staff only: the assistant in charge and the coordinators are told.
-        event = pauses.record_event(ticket, None, "sla_warning", body, now, data, internal=True)
-        db.session.flush()
-        messages = queue_notices(ticket, event, None)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    dispatch(messages)
+        event = activity.record(
+            ticket, None, "sla_warning", body=body, now=now, data=data, internal=True
+        )
+        outbox.announce(ticket, event, None)
     return True
 
 
@@ -165,7 +159,7 @@ def _business_days_passed(ticket: Ticket, started_at: datetime, now: datetime, d
 
 def remind_school(pause_id: int, ticket_id: int, now: datetime) -> bool:
     days = reminder_days()
-    try:
+    with activity.change() as outbox:
         ticket = db.session.execute(
             select(Ticket).where(Ticket.id == ticket_id).with_for_update()
         ).scalar_one()
@@ -181,16 +175,8 @@ def remind_school(pause_id: int, ticket_id: int, now: datetime) -> bool:
             or ticket.is_final
             or not _business_days_passed(ticket, question.started_at, now, days)
         ):
-            db.session.rollback()
             return False
-        event = pauses.remind(ticket, question, now)
-        db.session.flush()
-        messages = queue_notices(ticket, event, None)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    dispatch(messages)
+        outbox.announce(ticket, pauses.remind(ticket, question, now), None)
     return True
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Ticket, TicketEvent, TicketPause, User
 from app.sla import clocks
+from app.tickets.activity import record
 from app.tickets.errors import Forbidden, TicketError
 from app.tickets.permissions import actor_for
 from app.tickets.planning import date_text
@@ -68,29 +69,6 @@ def _text(value: str, field: str, missing: str) -> str:
     return value
 
 
-def record_event(
-    ticket: Ticket,
-    actor: User | None,
-    kind: str,
-    body: str,
-    now: datetime,
-    data: dict | None = None,
-    *,
-    internal: bool = False,
-) -> TicketEvent:
-    event = TicketEvent(
-        ticket=ticket,
-        actor=actor,
-        kind=kind,
-        body=body,
-        data=data or {},
-        internal=internal,
-        created_at=now,
-    )
-    db.session.add(event)
-    return event
-
-
 def _open(ticket: Ticket, actor: User, kind: str, reason: str, now: datetime) -> TicketPause:
     pause = TicketPause(
         ticket=ticket, kind=kind, reason=reason, started_at=now, started_by_id=actor.id
@@ -115,7 +93,8 @@ def pause(actor: User, ticket: Ticket, kind: str, reason: str, now: datetime) ->
         raise TicketError("Les délais de cette demande sont déjà suspendus.")
     opened = _open(ticket, actor, kind, reason, now)
     db.session.flush()
-    return record_event(ticket, actor, "pause", reason, now, {"kind": kind, "pause_id": opened.id})
+    data = {"kind": kind, "pause_id": opened.id}
+    return record(ticket, actor, "pause", body=reason, now=now, data=data)
 
 
 def resume(actor: User, ticket: Ticket, now: datetime) -> TicketEvent:
@@ -124,9 +103,8 @@ def resume(actor: User, ticket: Ticket, now: datetime) -> TicketEvent:
     if current is None:
         raise TicketError("Les délais de cette demande ne sont pas suspendus.")
     _close(ticket, current, actor, now)
-    return record_event(
-        ticket, actor, "resume", "", now, {"kind": current.kind, "pause_id": current.id}
-    )
+    data = {"kind": current.kind, "pause_id": current.id}
+    return record(ticket, actor, "resume", now=now, data=data)
 
 
 def ask_school(actor: User, ticket: Ticket, question: str, now: datetime) -> TicketEvent:
@@ -147,7 +125,8 @@ def ask_school(actor: User, ticket: Ticket, question: str, now: datetime) -> Tic
         _close(ticket, current, actor, now)
     opened = _open(ticket, actor, INFORMATION, question, now)
     db.session.flush()
-    return record_event(ticket, actor, "info_request", question, now, {"pause_id": opened.id})
+    data = {"pause_id": opened.id}
+    return record(ticket, actor, "info_request", body=question, now=now, data=data)
 
 
 def on_comment(actor: User, ticket: Ticket, now: datetime) -> TicketEvent | None:
@@ -168,15 +147,14 @@ def on_comment(actor: User, ticket: Ticket, now: datetime) -> TicketEvent | None
         return None
     _close(ticket, current, actor, now)
     data = {"kind": INFORMATION, "pause_id": current.id, "answer": True}
-    return record_event(ticket, actor, "resume", "", now, data)
+    return record(ticket, actor, "resume", now=now, data=data)
 
 
 def remind(ticket: Ticket, current: TicketPause, now: datetime) -> TicketEvent:
     """The reminder to the school contact (once per question)."""
     current.reminded_at = now
-    return record_event(
-        ticket, None, "info_reminder", current.reason, now, {"pause_id": current.id}
-    )
+    data = {"pause_id": current.id}
+    return record(ticket, None, "info_reminder", body=current.reason, now=now, data=data)
 
 
 def closure_text(question: TicketPause, days: int) -> str:

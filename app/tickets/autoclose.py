@@ -28,6 +28,7 @@ from app.extensions import db
 from app.jobs import job_context
 from app.models import RequestType, Ticket, TicketEvent
 from app.models.types import utcnow
+from app.tickets import activity
 from app.tickets.workflow import Status
 
 log = logging.getLogger(__name__)
@@ -182,30 +183,19 @@ def send_reminder(
     Recorded as an event (the activity shows it) without touching the ticket row, so that the
     version a person is looking at stays valid.
     """
-    from app.notify.outbox import dispatch
-    from app.notify.ticket_notices import queue_notices
     from app.tickets.service import load_for_update
 
-    try:
+    with activity.change() as outbox:
         ticket = load_for_update(ticket_id)
         if (
             ticket.status_enum != Status.DONE
             or ticket.round != expected_round
             or reminded(ticket.id, ticket.round)
         ):
-            db.session.rollback()
             return None
         data = {"round": ticket.round}
         if due is not None:
             data["due_at"] = due.isoformat()
-        event = TicketEvent(
-            ticket_id=ticket.id, actor=None, kind=REMINDER_KIND, data=data, created_at=now
-        )
-        db.session.add(event)
-        messages = queue_notices(ticket, event, None)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    dispatch(messages)
+        event = activity.record(ticket, None, REMINDER_KIND, now=now, data=data)
+        outbox.announce(ticket, event, None)
     return event

@@ -30,11 +30,9 @@ from app.models import (
     normalise_email,
 )
 from app.models.types import utcnow
-from app.notify.outbox import dispatch
-from app.notify.ticket_notices import queue_notices
 from app.sla import clocks as sla_clocks
 from app.sla import pauses as sla_pauses
-from app.tickets import planning
+from app.tickets import activity, planning
 from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
 from app.tickets.numbering import next_number, reference
 from app.tickets.permissions import actor_for, can_view
@@ -139,12 +137,11 @@ def create_ticket(actor: User, data: NewTicket, *, now: datetime | None = None) 
     # "Partagé avec": the creator and the contact teacher, as in the seed's example.
     for user in {actor, assignee, contact_user} - {None}:
         ticket.participants.append(Participant(user=user, added_by=actor, added_at=now))
-    db.session.flush()
-    event = _event(ticket, actor, "created", to_status=Status.OPEN, now=now)
-    sla_clocks.on_created(ticket, now)
-    messages = queue_notices(ticket, event, actor)
-    db.session.commit()
-    dispatch(messages)
+    with activity.change() as outbox:
+        db.session.flush()
+        event = _event(ticket, actor, "created", to_status=Status.OPEN, now=now)
+        sla_clocks.on_created(ticket, now)
+        outbox.announce(ticket, event, actor)
     return ticket
 
 
@@ -193,25 +190,19 @@ def apply_action(
     values = values or ActionInput()
     now = now or utcnow()
     try:
-        ticket = load_for_update(ticket_id)
-        if not can_view(actor, ticket):
-            raise TicketNotFound()
-        if version is not None and ticket.version != version:
-            raise StaleTicket()
-        event = _perform(ticket, action, actor, actor_for(actor, ticket), values, now)
-        sla_clocks.after_action(ticket, action, event, now)
-        db.session.flush()
-        messages = queue_notices(ticket, event, actor)
-        db.session.commit()
+        with activity.change() as outbox:
+            ticket = load_for_update(ticket_id)
+            if not can_view(actor, ticket):
+                raise TicketNotFound()
+            if version is not None and ticket.version != version:
+                raise StaleTicket()
+            event = _perform(ticket, action, actor, actor_for(actor, ticket), values, now)
+            sla_clocks.after_action(ticket, action, event, now)
+            outbox.announce(ticket, event, actor)
     except StaleDataError as exc:
         # Another transaction changed the row between our read and our write (SQLite has no
         # row lock; the version column catches it).
-        db.session.rollback()
         raise StaleTicket() from exc
-    except Exception:
-        db.session.rollback()
-        raise
-    dispatch(messages)
     return ticket
 
 
@@ -356,41 +347,40 @@ def auto_close(
     """
     now = now or utcnow()
     try:
-        ticket = db.session.execute(
-            select(Ticket).where(Ticket.id == ticket_id).with_for_update()
-        ).scalar_one_or_none()
-        if (
-            ticket is None
-            or ticket.status_enum != Status.DONE
-            or (expected_round is not None and ticket.round != expected_round)
-        ):
-            db.session.rollback()
-            return None
-        check(Action.AUTO_CLOSE, ticket.status_enum, Actor.SYSTEM, has_supplier=True)
-        event = _event(
-            ticket,
-            None,
-            "auto_close",
-            body="Clôturé automatiquement",
-            now=now,
-            data={"round": ticket.round},
-        )
-        event.from_status, event.to_status = ticket.status, Status.CLOSED
-        ticket.status = Status.CLOSED
-        ticket.status_changed_at = ticket.closed_at = ticket.updated_at = now
-        sla_clocks.after_action(ticket, Action.AUTO_CLOSE, event, now)
-        db.session.flush()
-        messages = queue_notices(ticket, event, None)
-        db.session.commit()
+        with activity.change() as outbox:
+            ticket = db.session.execute(
+                select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+            ).scalar_one_or_none()
+            if (
+                ticket is None
+                or ticket.status_enum != Status.DONE
+                or (expected_round is not None and ticket.round != expected_round)
+            ):
+                return None
+            check(Action.AUTO_CLOSE, ticket.status_enum, Actor.SYSTEM, has_supplier=True)
+            event = _system_close(
+                ticket,
+                Action.AUTO_CLOSE,
+                "auto_close",
+                "Clôturé automatiquement",
+                {"round": ticket.round},
+                now,
+            )
+            outbox.announce(ticket, event, None)
     except StaleDataError:
         # Someone answered between our read and our write: their answer stands.
-        db.session.rollback()
         return None
-    except Exception:
-        db.session.rollback()
-        raise
-    dispatch(messages)
     return ticket
+
+
+def _system_close(ticket, action: Action, kind: str, body: str, data: dict, now) -> TicketEvent:
+    """A closure by the system (no answer from the school): the event, the state, the clocks."""
+    event = _event(ticket, None, kind, body=body, now=now, data=data)
+    event.from_status, event.to_status = ticket.status, Status.CLOSED
+    ticket.status = Status.CLOSED
+    ticket.status_changed_at = ticket.closed_at = ticket.updated_at = now
+    sla_clocks.after_action(ticket, action, event, now)
+    return event
 
 
 def _cancel_visit(ticket: Ticket, now: datetime) -> Intervention | None:
@@ -500,12 +490,10 @@ def add_comment(
     # The school's answer to a question resumes the clocks (app.sla.pauses).
     resumed = None if internal else sla_pauses.on_comment(actor, ticket, now)
     ticket.updated_at = now
-    db.session.flush()
-    messages = queue_notices(ticket, event, actor)
-    if resumed is not None:
-        messages += queue_notices(ticket, resumed, actor)
-    db.session.commit()
-    dispatch(messages)
+    with activity.change() as outbox:
+        outbox.announce(ticket, event, actor)
+        if resumed is not None:
+            outbox.announce(ticket, resumed, actor)
     return event
 
 
@@ -584,19 +572,7 @@ def _ensure_participant(ticket: Ticket, user: User, added_by: User | None, now) 
     return participant
 
 
-def _event(ticket, actor, kind, *, body="", now, to_status=None, internal=False, data=None):
-    event = TicketEvent(
-        ticket=ticket,
-        actor=actor,
-        kind=kind,
-        to_status=to_status,
-        body=body,
-        internal=internal,
-        data=data or {},
-        created_at=now,
-    )
-    db.session.add(event)
-    return event
+_event = activity.record
 
 
 def _when(instant: datetime) -> dict:
@@ -629,32 +605,26 @@ def answer_from_mail(
     now = now or utcnow()
     action = Action(claims.action)
     try:
-        ticket = load_for_update(claims.ticket_id)
-        problem = problem_with(ticket, claims)
-        if problem is not None:
-            raise AnswerRefused(problem)
-        user = ticket.contact_user
-        who = actor_for(user, ticket) if user is not None else Actor.TEACHER
-        event = _perform(ticket, action, user, who, ActionInput(reason=reason), now)
-        event.data = {
-            **(event.data or {}),
-            "via": "mail",
-            "link": claims.link_id,
-            "round": claims.round,
-            "by_name": user.full_name if user is not None else ticket.contact_name,
-            "by_email": user.email if user is not None else ticket.contact_email,
-        }
-        sla_clocks.after_action(ticket, action, event, now)
-        db.session.flush()
-        messages = queue_notices(ticket, event, user)
-        db.session.commit()
+        with activity.change() as outbox:
+            ticket = load_for_update(claims.ticket_id)
+            problem = problem_with(ticket, claims)
+            if problem is not None:
+                raise AnswerRefused(problem)
+            user = ticket.contact_user
+            who = actor_for(user, ticket) if user is not None else Actor.TEACHER
+            event = _perform(ticket, action, user, who, ActionInput(reason=reason), now)
+            event.data = {
+                **(event.data or {}),
+                "via": "mail",
+                "link": claims.link_id,
+                "round": claims.round,
+                "by_name": user.full_name if user is not None else ticket.contact_name,
+                "by_email": user.email if user is not None else ticket.contact_email,
+            }
+            sla_clocks.after_action(ticket, action, event, now)
+            outbox.announce(ticket, event, user)
     except StaleDataError as exc:
-        db.session.rollback()
         raise StaleTicket() from exc
-    except Exception:
-        db.session.rollback()
-        raise
-    dispatch(messages)
     return ticket, event
 
 
@@ -665,21 +635,15 @@ def _clock_change(actor: User, ticket_id: int, change, now: datetime | None) -> 
     """Lock the ticket, let `change` (app.sla.pauses) record its event, announce it."""
     now = now or utcnow()
     try:
-        ticket = load_for_update(ticket_id)
-        if not can_view(actor, ticket):
-            raise TicketNotFound()
-        event = change(ticket, now)
-        ticket.updated_at = now
-        db.session.flush()
-        messages = queue_notices(ticket, event, actor)
-        db.session.commit()
+        with activity.change() as outbox:
+            ticket = load_for_update(ticket_id)
+            if not can_view(actor, ticket):
+                raise TicketNotFound()
+            event = change(ticket, now)
+            ticket.updated_at = now
+            outbox.announce(ticket, event, actor)
     except StaleDataError as exc:
-        db.session.rollback()
         raise StaleTicket() from exc
-    except Exception:
-        db.session.rollback()
-        raise
-    dispatch(messages)
     return ticket
 
 
@@ -717,36 +681,29 @@ def close_unanswered(
 
     now = now or utcnow()
     try:
-        ticket = load_for_update(ticket_id)
-        question = db.session.scalar(
-            select(TicketPause)
-            .where(TicketPause.id == pause_id, TicketPause.ticket_id == ticket_id)
-            .execution_options(populate_existing=True)
-        )
-        if question is None or question.ended_at is not None:
-            db.session.rollback()
-            return None
-        try:
-            check(Action.CLOSE_UNANSWERED, ticket.status_enum, Actor.SYSTEM, has_supplier=True)
-        except WorkflowError:
-            db.session.rollback()
-            return None
-        cancelled = _cancel_visit(ticket, now)
-        body = sla_pauses.closure_text(question, days)
-        data = {"pause_id": question.id, "visit_cancelled": cancelled is not None}
-        event = _event(ticket, None, "closed_unanswered", body=body, now=now, data=data)
-        event.from_status, event.to_status = ticket.status, Status.CLOSED
-        ticket.status = Status.CLOSED
-        ticket.status_changed_at = ticket.closed_at = ticket.updated_at = now
-        sla_clocks.after_action(ticket, Action.CLOSE_UNANSWERED, event, now)
-        db.session.flush()
-        messages = queue_notices(ticket, event, None)
-        db.session.commit()
+        with activity.change() as outbox:
+            ticket = load_for_update(ticket_id)
+            question = db.session.scalar(
+                select(TicketPause)
+                .where(TicketPause.id == pause_id, TicketPause.ticket_id == ticket_id)
+                .execution_options(populate_existing=True)
+            )
+            if question is None or question.ended_at is not None:
+                return None
+            try:
+                check(Action.CLOSE_UNANSWERED, ticket.status_enum, Actor.SYSTEM, has_supplier=True)
+            except WorkflowError:
+                return None
+            cancelled = _cancel_visit(ticket, now)
+            event = _system_close(
+                ticket,
+                Action.CLOSE_UNANSWERED,
+                "closed_unanswered",
+                sla_pauses.closure_text(question, days),
+                {"pause_id": question.id, "visit_cancelled": cancelled is not None},
+                now,
+            )
+            outbox.announce(ticket, event, None)
     except StaleDataError:
-        db.session.rollback()
         return None
-    except Exception:
-        db.session.rollback()
-        raise
-    dispatch(messages)
     return ticket

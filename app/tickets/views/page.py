@@ -18,7 +18,7 @@ from app.auth.errors import AccountError, PermissionDenied
 from app.auth.roles import EN_STAFF, can_invite
 from app.auth.service import find_user_by_email
 from app.core.htmx import wants_fragment
-from app.directory.permissions import can_view_supplier
+from app.directory.permissions import can_open_device_history, can_view_supplier
 from app.extensions import db
 from app.models import Role, Ticket
 from app.models.types import utcnow
@@ -161,6 +161,7 @@ def page_context(
             else None
         ),
         "equipment_text": display.equipment_text(ticket),
+        "device_link": _device_link(ticket, user),
         "visit": display.current_intervention(ticket),
         "approval_pending": display.approval_pending(ticket),
         "participants": display.participants(ticket),
@@ -179,6 +180,16 @@ def page_context(
             url_for("tickets.index") if "tickets.index" in current_app.view_functions else None
         ),
     }
+
+
+def _device_link(ticket: Ticket, user) -> str | None:
+    """The device's history (directory), for those who may open it."""
+    if not can_open_device_history(user):
+        return None
+    if ticket.equipment_id:
+        return url_for("directory.device", equipment_id=ticket.equipment_id)
+    identifier = ticket.equipment_label or ticket.equipment_serial
+    return url_for("directory.device_by_identifier", identifier=identifier) if identifier else None
 
 
 def respond(ticket: Ticket, *, main: str = "actions", status: int = 200, **context):
