@@ -345,7 +345,7 @@ def test_a_job_enqueued_by_rq_cron_runs_on_a_worker(make_app, smtp_server, tmp_p
             old = _message("prof@ecole.example.com", created_at=utcnow() - timedelta(minutes=10))
             db.session.commit()
             queue = Queue(app.config["RQ_QUEUE"], connection=redis.client())
-            # As the README runs it: REDIS_URL and RELAIS_QUEUE from the environment, no app.
+            # As docs/operations.md runs it: REDIS_URL and RELAIS_QUEUE from the environment.
             cron = Spawned(
                 [str(BIN / "rq"), "cron", "app.scheduling.rq_cron"],
                 service_env(app, DATABASE_URL="sqlite:////nonexistent/never-used.sqlite3"),
