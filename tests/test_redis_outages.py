@@ -2,17 +2,25 @@
 
 - Sign-in while Redis is down: the rate limits fall back to each process's memory (still limiting),
   the switch is logged once, and the counting goes back to Redis when it returns.
+- The periodic jobs' scheduler (`flask jobs cron`, as production runs it) outlives an outage: when
+  Redis answers again it enqueues the periodic jobs again, with nobody restarting it.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+from datetime import timedelta
+
+from rq import Queue
 
 from app.extensions import db
-from app.models import Role
+from app.models import OutboxMessage, OutboxStatus, Role
+from app.models.types import utcnow
+from app.scheduling.registry import PERIODIC_JOBS
 from tests import factories
-from tests.conftest import csrf_token
-from tests.rq_support import OwnRedis, wait_for
+from tests.conftest import csrf_token, drain_queue
+from tests.rq_support import BIN, OwnRedis, Spawned, service_env, wait_for
 
 FALLBACK = "falling back to in-memory storage"
 RECOVERED = "Rate limit storage recovered"
@@ -79,3 +87,78 @@ def test_sign_in_works_and_stays_limited_while_redis_is_down_then_counts_in_redi
             assert _sign_in(other, "inconnu@example.com", "mauvais").status_code == 429
     finally:
         redis.stop()
+
+
+def _queued(queue: Queue) -> set[str]:
+    return {job.func_name for job in queue.get_jobs()}
+
+
+def test_periodic_jobs_are_enqueued_again_when_redis_returns_without_a_restart(
+    make_app, smtp_server, tmp_path
+):
+    redis = OwnRedis(tmp_path)
+    redis.start()
+    app = make_app(REDIS_URL=redis.url, MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
+    wanted = {job.func for job in PERIODIC_JOBS}
+    cron = None
+    try:
+        with app.app_context():
+            queue = Queue(app.config["RQ_QUEUE"], connection=redis.client())
+            # As production runs it (deploy/): the settings from the environment.
+            cron = Spawned(
+                [str(BIN / "flask"), "jobs", "cron", "--check-every", "1"],
+                service_env(app),
+                tmp_path / "cron.log",
+            )
+            wait_for(lambda: _queued(queue) == wanted, 30, f"every periodic job\n{cron.output()}")
+
+            redis.stop()
+            wait_for(
+                lambda: "Redis unreachable" in cron.output(),
+                15,
+                f"the scheduler to see the outage\n{cron.output()}",
+            )
+            assert cron.proc.poll() is None, cron.output()
+            # A mail that missed its queue during the outage: the sweep must find it.
+            message = OutboxMessage(
+                kind="test",
+                recipient="prof@ecole.example.com",
+                subject="Demande TECH-1 : intervention prévue",
+                body_text="L’intervention est prévue demain.",
+                created_at=utcnow() - timedelta(minutes=10),
+            )
+            db.session.add(message)
+            db.session.commit()
+
+            redis.start()  # empty: the jobs queued before the outage are gone
+            wait_for(
+                lambda: _queued(queue) == wanted,
+                20,
+                f"the periodic jobs enqueued again\n{cron.output()}",
+            )
+            assert cron.proc.poll() is None, cron.output()
+            drain_queue(app)  # a worker runs them: the sweep queues the mail, which leaves
+            db.session.expire_all()
+            assert db.session.get(OutboxMessage, message.id).status == OutboxStatus.SENT
+            assert cron.stop(signal.SIGTERM) == 0, cron.output()
+        assert [int(m["message"]["X-Relais-Message"]) for m in smtp_server.messages] == [message.id]
+        assert "Travaux périodiques arrêtés." in cron.output()
+    finally:
+        if cron is not None and cron.proc.poll() is None:
+            cron.stop(signal.SIGKILL)
+        redis.stop()
+
+
+def test_the_scheduler_started_before_redis_waits_for_it_and_stops_on_sigterm(make_app, tmp_path):
+    redis = OwnRedis(tmp_path)  # never started: its port refuses connections
+    app = make_app(REDIS_URL=redis.url)
+    cron = Spawned([str(BIN / "flask"), "jobs", "cron"], service_env(app), tmp_path / "cron.log")
+    try:
+        wait_for(lambda: "Redis unreachable" in cron.output(), 30, "the scheduler to wait")
+        assert cron.proc.poll() is None, cron.output()
+        assert cron.stop(signal.SIGTERM) == 0, cron.output()
+        assert "Travaux périodiques arrêtés." in cron.output()
+        assert cron.output().count("Redis unreachable") == 1  # once, not at every retry
+    finally:
+        if cron.proc.poll() is None:
+            cron.stop(signal.SIGKILL)
