@@ -113,6 +113,13 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "PASSWORD_CHANGE_RATE_LIMIT": env.get("RELAIS_PASSWORD_CHANGE_RATE_LIMIT")
         or "5 per minute;20 per hour",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis unreachable: each process counts the same limits in its own memory (Flask-Limiter
+        # logs the switch once) and goes back to Redis when a check finds it again; sign-in never
+        # fails because of the limiter. Short timeouts: a Redis host that drops packets must not
+        # hold a sign-in for minutes before the switch.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         "RATELIMIT_KEY_PREFIX": env.get("RELAIS_RATELIMIT_PREFIX", "relais"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Sessions
