@@ -128,8 +128,12 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_NAME": "relais_session",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        # Flask refuses a session cookie signed longer ago than this (its signature carries the
+        # time). The session stays a browser-session cookie (not `permanent`): closing the
+        # browser of a shared school computer ends it too.
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(env, "RELAIS_SESSION_HOURS", 12)),
         # Forms
         "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token already
