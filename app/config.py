@@ -113,6 +113,13 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "PASSWORD_CHANGE_RATE_LIMIT": env.get("RELAIS_PASSWORD_CHANGE_RATE_LIMIT")
         or "5 per minute;20 per hour",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis unreachable: each process counts the same limits in its own memory (Flask-Limiter
+        # logs the switch once) and goes back to Redis when a check finds it again; sign-in never
+        # fails because of the limiter. Short timeouts: a Redis host that drops packets must not
+        # hold a sign-in for minutes before the switch.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         "RATELIMIT_KEY_PREFIX": env.get("RELAIS_RATELIMIT_PREFIX", "relais"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Sessions
@@ -121,8 +128,12 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_NAME": "relais_session",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        # Flask refuses a session cookie signed longer ago than this (its signature carries the
+        # time). The session stays a browser-session cookie (not `permanent`): closing the
+        # browser of a shared school computer ends it too.
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(env, "RELAIS_SESSION_HOURS", 12)),
         # Forms
         "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token already

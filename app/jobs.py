@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, after_this_request, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 from rq import Worker as RQWorker
+from rq.utils import import_attribute
 
 log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
@@ -71,6 +72,36 @@ def enqueue_in(delay: timedelta | float, func: str, *args, **kwargs) -> bool:
         log.warning("Redis unreachable, %s(%s) left for the sweep", func, args, exc_info=True)
         return False
     return True
+
+
+def enqueue_after_response(func: str, *args) -> None:
+    """Hand `func` (a dotted path) work that must not count in the time of this request's answer.
+
+    With Redis a worker runs it, and the request only queued it. In the embedded mode, or while
+    Redis is unreachable, it runs in this process once the answer has been sent: Werkzeug calls
+    a response's close callbacks after its last byte, and the client has its answer by then.
+    """
+    if current_app.config.get("REDIS_URL"):
+        try:
+            get_queue().enqueue(func, *args)
+            return
+        except RedisError:
+            log.warning("Redis unreachable, %s runs in this process after the response", func)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    target = import_attribute(func)
+
+    def _run() -> None:
+        with app.app_context():
+            try:
+                target(*args)
+            except Exception:
+                # The answer has left: nobody to show an error to, the log keeps it.
+                log.exception("%s failed after the response", func)
+
+    @after_this_request
+    def _when_sent(response):
+        response.call_on_close(_run)
+        return response
 
 
 def _app_for_worker() -> Flask:

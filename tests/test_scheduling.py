@@ -1,4 +1,4 @@
-"""Periodic work: the runner, `flask jobs`, the outbox sweep, `rq cron`, `make run`'s ticker."""
+"""Periodic work: the runner, `flask jobs`, the outbox sweep, RQ's cron, `make run`'s ticker."""
 
 from __future__ import annotations
 
@@ -317,7 +317,7 @@ def test_a_worker_finishing_while_the_sweep_revives_its_row_wins(mail_app, smtp_
     assert stale_id not in [int(m["message"]["X-Relais-Message"]) for m in smtp_server.messages]
 
 
-# ---------------------------------------------------------------- rq cron, for real
+# ---------------------------------------------------------------- flask jobs cron, for real
 
 
 def test_rq_cron_registers_each_job_with_its_interval_on_the_apps_queue(monkeypatch):
@@ -333,7 +333,7 @@ def test_rq_cron_registers_each_job_with_its_interval_on_the_apps_queue(monkeypa
         assert options["interval"] == job.every_seconds
 
 
-def test_a_job_enqueued_by_rq_cron_runs_on_a_worker(make_app, smtp_server, tmp_path):
+def test_a_job_enqueued_by_flask_jobs_cron_runs_on_a_worker(make_app, smtp_server, tmp_path):
     from rq import Queue
 
     redis = OwnRedis(tmp_path)
@@ -345,9 +345,10 @@ def test_a_job_enqueued_by_rq_cron_runs_on_a_worker(make_app, smtp_server, tmp_p
             old = _message("prof@ecole.example.com", created_at=utcnow() - timedelta(minutes=10))
             db.session.commit()
             queue = Queue(app.config["RQ_QUEUE"], connection=redis.client())
-            # As docs/operations.md runs it: REDIS_URL and RELAIS_QUEUE from the environment.
+            # As production runs it (docs/operations.md): settings from the environment, no database
+            # opened.
             cron = Spawned(
-                [str(BIN / "rq"), "cron", "app.scheduling.rq_cron"],
+                [str(BIN / "flask"), "jobs", "cron"],
                 service_env(app, DATABASE_URL="sqlite:////nonexistent/never-used.sqlite3"),
                 tmp_path / "cron.log",
             )
@@ -357,13 +358,13 @@ def test_a_job_enqueued_by_rq_cron_runs_on_a_worker(make_app, smtp_server, tmp_p
                     None,
                 ),
                 20,
-                "rq cron to enqueue the sweep",
+                "flask jobs cron to enqueue the sweep",
             )
             wanted = {job.func for job in PERIODIC_JOBS}
             wait_for(
                 lambda: {job.func_name for job in queue.get_jobs()} == wanted,
                 10,
-                f"rq cron to enqueue every periodic job\n{cron.output()}",
+                f"flask jobs cron to enqueue every periodic job\n{cron.output()}",
             )
             assert cron.stop(signal.SIGTERM) == 0, cron.output()
 
@@ -377,6 +378,13 @@ def test_a_job_enqueued_by_rq_cron_runs_on_a_worker(make_app, smtp_server, tmp_p
         if cron is not None and cron.proc.poll() is None:
             cron.stop(signal.SIGKILL)
         redis.stop()
+
+
+def test_flask_jobs_cron_needs_redis(make_app):
+    app = make_app(REDIS_URL=None)
+    result = app.test_cli_runner().invoke(args=["jobs", "cron"])
+    assert result.exit_code == 2
+    assert "REDIS_URL manquante : sans Redis, lancez « flask jobs tick »." in result.output
 
 
 # ---------------------------------------------------------------- the embedded mode's ticker

@@ -18,10 +18,13 @@ from app.auth.errors import LinkProblem, LinkUnusable
 from app.auth.service import find_user_by_email, set_password
 from app.auth.tokens import Purpose, TokenExpired, TokenInvalid, make_token, read_token
 from app.extensions import db
-from app.models import User
+from app.jobs import enqueue_after_response, job_context
+from app.models import User, normalise_email
 from app.models.types import utcnow
 from app.notify.links import external_url
 from app.notify.outbox import dispatch, queue_message
+
+MAIL_JOB = "app.auth.reset.mail_reset_link"
 
 
 def _fingerprint(user: User) -> str:
@@ -34,23 +37,34 @@ def reset_token(user: User, now: datetime | None = None) -> str:
     )
 
 
-def request_reset(email: str, now: datetime | None = None) -> None:
-    """Mail a reset link if the address belongs to an active account; say nothing either way."""
-    user = find_user_by_email(email)
-    if user is None or not user.active:
-        return
-    now = now or utcnow()
-    message = queue_message(
-        "password_reset",
-        user.email,
-        str(_l("Choisir un nouveau mot de passe pour Relais")),
-        "password_reset",
-        user=user,
-        url=external_url("auth.reset_password", token=reset_token(user, now)),
-        expires_at=now + current_app.config["PASSWORD_RESET_MAX_AGE"],
-    )
-    db.session.commit()
-    dispatch([message])
+def request_reset(email: str) -> None:
+    """Have a reset link mailed if the address belongs to an active account; say nothing.
+
+    The request does the same work for any address: it only hands the address on, and the
+    account is looked up and the mail written after the answer (mail_reset_link), so the time
+    of the answer cannot tell whether the address has an account.
+    """
+    enqueue_after_response(MAIL_JOB, normalise_email(email))
+
+
+def mail_reset_link(email: str) -> None:
+    """The job behind request_reset: the link goes to the address of an active account only."""
+    with job_context():
+        user = find_user_by_email(email)
+        if user is None or not user.active:
+            return
+        now = utcnow()
+        message = queue_message(
+            "password_reset",
+            user.email,
+            str(_l("Choisir un nouveau mot de passe pour Relais")),
+            "password_reset",
+            user=user,
+            url=external_url("auth.reset_password", token=reset_token(user, now)),
+            expires_at=now + current_app.config["PASSWORD_RESET_MAX_AGE"],
+        )
+        db.session.commit()
+        dispatch([message])
 
 
 def load(token: str, now: datetime | None = None) -> User:

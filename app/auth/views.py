@@ -26,7 +26,8 @@ from app.auth.forms import (
     SignupForm,
     mail_preferences_form,
 )
-from app.auth.service import authenticate
+from app.auth.service import authenticate, revoke_sessions
+from app.auth.session import forget_remember_cookie
 from app.auth.strength import MAX_LENGTH, assess
 from app.core.forms import safe_next
 from app.core.htmx import wants_fragment
@@ -81,10 +82,14 @@ def login():
 @login_required
 def logout():
     # POST only, and CSRFProtect has checked the token: a link or an image cannot sign you out.
+    # Clearing this browser's cookies is not enough (a copy of them would still work): the
+    # account's session generation moves on, which ends all its sessions on the server.
+    revoke_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     session.clear()
-    flash(_("Vous êtes déconnecté·e."), "info")
-    return redirect(url_for("auth.login"))
+    flash(_("Vous êtes déconnecté·e, sur cet appareil comme sur les autres."), "info")
+    return forget_remember_cookie(redirect(url_for("auth.login")))
 
 
 # ------------------------------------------------------------------ shared pieces

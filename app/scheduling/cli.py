@@ -1,4 +1,4 @@
-"""`flask jobs …`: periodic work by hand or from the embedded mode's ticker."""
+"""`flask jobs …`: periodic work by hand, from the embedded mode's ticker, or on Redis (`cron`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -101,6 +102,30 @@ def list_command() -> None:
     for job in PERIODIC_JOBS:
         every = _("toutes les %(seconds)s s", seconds=job.every_seconds)
         click.echo(f"{job.name}\t{every}\t{job.func}\t{job.description}")
+
+
+@jobs_cli.command("cron")
+@click.option(
+    "--check-every",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Secondes au plus entre deux contacts avec Redis (une panne est vue dans ce délai).",
+)
+def cron_command(check_every: int) -> None:
+    """Production : met chaque travail en file à son intervalle (RQ cron), jusqu’à SIGTERM.
+
+    Un seul processus de ce type. Redis injoignable : il l’attend, puis remet tous les travaux
+    en file dès son retour, sans redémarrage.
+    """
+    from app.scheduling import cron  # RQ's cron machinery, for this command only
+
+    url = current_app.config["REDIS_URL"]
+    if not url:
+        raise click.UsageError(_("REDIS_URL manquante : sans Redis, lancez « flask jobs tick »."))
+    click.echo(_("Travaux périodiques : mis en file sur Redis à leur intervalle."))
+    cron.run(url, check_every=check_every)
+    click.echo(_("Travaux périodiques arrêtés."))
 
 
 @jobs_cli.command("tick")

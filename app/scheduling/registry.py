@@ -1,4 +1,4 @@
-"""Every periodic job, in one list: `rq cron` registers them, `flask jobs run-due` runs them.
+"""Every periodic job, in one list: `flask jobs cron` enqueues them, `flask jobs run-due` runs them.
 
 Each job is a function without arguments that finds its own due work (rows past a due time) and
 is idempotent, so running it late, twice or from two places at once does no harm.

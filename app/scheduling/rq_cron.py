@@ -1,11 +1,13 @@
-"""The configuration file of `rq cron` (RQ ≥ 2.4): every periodic job, on the app's queue.
+"""The configuration of RQ's cron scheduler: every periodic job, on the app's queue.
 
-    rq cron --url "$REDIS_URL" app.scheduling.rq_cron     # exactly one such process
+    flask jobs cron     # exactly one such process (app/scheduling/cron.py)
 
-RQ imports this module and keeps what it registers through `rq.cron.register`; each job is
-enqueued at once on start, then every `every_seconds`, on the queue named by RELAIS_QUEUE
-("relais"). This process never builds the Flask app: it only imports the job functions, and the
-worker that runs a job builds its own app context (`app.jobs.job_context`).
+`flask jobs cron` loads this module as `rq cron app.scheduling.rq_cron` would, and keeps RQ's
+scheduler running across Redis outages, where `rq cron` exits. RQ keeps what this module
+registers through `rq.cron.register`; each job is enqueued at once on start, then every
+`every_seconds`, on the queue named by RELAIS_QUEUE ("relais"). The scheduler only imports the
+job functions and never opens the database: the worker that runs a job builds its own app
+context (`app.jobs.job_context`).
 
 A job whose module cannot be imported is left out with an error in the log; the others still run.
 """

@@ -1,6 +1,6 @@
 """Running the periodic jobs in this process: `flask jobs run-due` and the embedded mode's ticker.
 
-In production `rq cron` enqueues the same functions (app/scheduling/rq_cron.py); here each is
+In production `flask jobs cron` enqueues the same functions (app/scheduling/cron.py); here each is
 imported by its dotted path and called. A job that fails is logged and reported, and the others
 still run.
 """
