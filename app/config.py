@@ -50,7 +50,7 @@ def normalise_database_url(url: str) -> str:
 
 
 def from_env(env: Mapping[str, str] | None = None) -> dict:
-    """Build the Flask config from environment variables (see README, « Configuration »)."""
+    """Build the Flask config from environment variables (docs/operations.md)."""
     env = os.environ if env is None else env
     relais_env = env.get("RELAIS_ENV", "development").strip().lower()
     if relais_env not in ENVIRONMENTS:

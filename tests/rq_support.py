@@ -263,7 +263,7 @@ class Spawned:
 
 
 def rq_worker(app, log: Path, *args: str, **env: str) -> Spawned:
-    """`rq worker` as the README runs it in production; the app's settings from the environment."""
+    """`rq worker` as production runs it (docs/operations.md); settings from the environment."""
     command = [str(BIN / "rq"), "worker", "-w", "app.jobs.Worker", "--with-scheduler"]
     return Spawned(
         [*command, "--url", app.config["REDIS_URL"], *args, app.config["RQ_QUEUE"]],

@@ -1,4 +1,4 @@
-"""The automatic closure of finished tickets (seed, section 5): 15 days without the school's
+"""The automatic closure of finished tickets (docs/domain.md): 15 days without the school's
 answer, a reminder 3 days before, once per round; a reopening starts the count over; school days
 only when the request type says so. Every run takes its clock (`now`)."""
 

@@ -8,7 +8,7 @@ from app.directory.catalogue import ensure_default_catalogue
 from app.extensions import db
 from app.models import PortalCategory, RequestType
 
-# The portal's texts, as the supplier tutorial shows them.
+# The current portal's texts (docs/domain.md).
 PORTAL = {
     "TECH": (
         "Assistance technique",

@@ -1,8 +1,8 @@
 """Nothing lost: ticket mails against a real Redis, a real SMTP server and real `rq worker`s.
 
 Each test starts its own redis-server and SMTP server on loopback ports of its own (never the
-shared Redis), runs workers as the README runs them in production (`rq worker -w app.jobs.Worker
---with-scheduler`, the app configured by the environment), breaks something,
+shared Redis), runs workers as production runs them (docs/operations.md: `rq worker -w
+app.jobs.Worker --with-scheduler`, the app configured by the environment), breaks something,
 repairs it, and checks that every message arrived. The test plays the part of `rq cron`: it
 runs the outbox sweep every second. Short retry delays and sweep thresholds of its own.
 

@@ -103,7 +103,7 @@ def test_seeded_data_is_what_the_demo_needs(app, client, login):
     assert True in reference_is_a_user
     assert False in reference_is_a_user
 
-    # The tutorial's teacher school: FE 2559, its Borlon site.
+    # The current portal's example school: FE 2559, its Borlon site.
     borlon_teachers = [
         u for u in users.values() if u.role == Role.TEACHER and u.site.establishment.fase == 2559
     ]

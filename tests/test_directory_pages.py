@@ -52,7 +52,7 @@ def coordinator(client, login):
 
 @pytest.fixture
 def schools(app):
-    """Borlon (the seed's school, two sites), an accented name, and a school in Namur."""
+    """Borlon (the example school of docs/domain.md, two sites), an accented name, and Namur."""
     borlon = factories.establishment(
         fase=2559, name="Ecole fondamentale communale de Borlon", network="Officiel subventionné"
     )

@@ -143,7 +143,7 @@ def test_invitation_mail_goes_through_a_real_smtp_server(make_app, smtp_server):
 # ------------------------------------------------------------------ signing up
 
 
-def test_signup_page_as_the_seed_shows_it(app, client):
+def test_signup_page_as_the_current_portal_shows_it(app, client):
     invitation, *_ = _supplier_invitation()
     html = client.get(_signup_path(invitation)).get_data(as_text=True)
     assert "<h1>S’inscrire</h1>" in html

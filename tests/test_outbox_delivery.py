@@ -25,7 +25,7 @@ from app.notify.outbox import dispatch, retry_intervals
 from tests.conftest import REDIS_URL, SMTPRecorder, drain_queue, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-# The production command line (README), in burst mode: it stops once the queue is empty.
+# The production command line (docs/operations.md), in burst mode: it stops once the queue is empty.
 RQ_WORKER = [str(ROOT / ".venv/bin/rq"), "worker", "-w", "app.jobs.Worker", "--burst"]
 
 

@@ -345,7 +345,8 @@ def test_a_job_enqueued_by_flask_jobs_cron_runs_on_a_worker(make_app, smtp_serve
             old = _message("prof@ecole.example.com", created_at=utcnow() - timedelta(minutes=10))
             db.session.commit()
             queue = Queue(app.config["RQ_QUEUE"], connection=redis.client())
-            # As production runs it: the settings from the environment, and no database opened.
+            # As production runs it (docs/operations.md): settings from the environment, no database
+            # opened.
             cron = Spawned(
                 [str(BIN / "flask"), "jobs", "cron"],
                 service_env(app, DATABASE_URL="sqlite:////nonexistent/never-used.sqlite3"),

@@ -198,7 +198,7 @@ def test_packaged_file_imports_every_compulsory_school(app):
     stored = db.session.execute(select(Establishment.fase, Site.fi).join(Site.establishment))
     assert {tuple(r) for r in stored} == expected["sites"]
 
-    # The tutorial's school, as the ticket frame shows it.
+    # The current portal's example school, as the ticket frame shows it.
     borlon = db.session.scalar(
         select(Site).join(Site.establishment).where(Establishment.fase == 2559, Site.fi == 5136)
     )

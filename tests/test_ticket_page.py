@@ -101,7 +101,7 @@ def test_unknown_reference_is_404(app, world):
 # ------------------------------------------------------------------ the frame
 
 
-def test_frame_as_the_seed_draws_it(app, world):
+def test_frame_as_the_current_portal_draws_it(app, world):
     ticket = world.new_ticket(description="Ligne 1\nLigne 2 <script>alert('x')</script>")
     html = page(signed_in(app, world.supplier_user), ticket)
     site = world.site
@@ -202,7 +202,7 @@ def test_only_the_allowed_buttons(app, world, who, status, expected):
     ticket = ticket_in(world, status)
     html = page(signed_in(app, getattr(world, who)), ticket)
     assert action_buttons(html) == expected
-    # The main action is drawn first, in the seed's green.
+    # The main action is drawn first, in the current portal's green.
     main = {"plan", "finish", "approve"} & expected
     if main:
         first = re.search(

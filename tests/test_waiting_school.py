@@ -1,4 +1,4 @@
-"""Waiting for the school (seed 003), and the « Délais » part of the ticket page.
+"""Waiting for the school, and the « Délais » part of the ticket page.
 
 A question to the school contact pauses the clocks and goes by mail; a reminder after 3
 business days, once; closure after 7 business days without an answer, with an event saying

@@ -1,7 +1,8 @@
-"""The transition table, over every (state, action, actor): GUIDE §2 written out again here.
+"""The transition table, over every (state, action, actor): docs/domain.md, « Actions », written
+out again here.
 
 The expected outcomes are spelled out independently of app.tickets.workflow, so that a change to
-the table that the GUIDE does not make shows up as a failure.
+the table that the documented workflow does not make shows up as a failure.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from app.tickets.workflow import (
 O, P, D, C, X = Status.OPEN, Status.IN_PROGRESS, Status.DONE, Status.CLOSED, Status.CANCELLED  # noqa: E741 (short names keep the table readable)
 A, CO, S, T, SYS = Actor.ASSISTANT, Actor.COORDINATOR, Actor.SUPPLIER, Actor.TEACHER, Actor.SYSTEM
 
-# action: ({source: target}, allowed actors) — straight from the GUIDE's table.
+# action: ({source: target}, allowed actors) — straight from the table of docs/domain.md.
 EXPECTED = {
     Action.PLAN: ({O: P}, {S, A}),
     Action.RESCHEDULE: ({P: P}, {S}),
@@ -34,7 +35,7 @@ EXPECTED = {
     Action.APPROVE: ({D: C}, {T, A}),
     Action.REOPEN: ({D: O}, {T, A}),
     Action.AUTO_CLOSE: ({D: C}, {SYS}),
-    # Seed 003: a question to the school unanswered for 7 business days closes the ticket.
+    # A question to the school unanswered for 7 business days closes the ticket.
     Action.CLOSE_UNANSWERED: ({O: C, P: C}, {SYS}),
     Action.SEND_BACK: ({O: O, P: O}, {S}),
     Action.REASSIGN_SUPPLIER: ({O: O, P: O}, {A, CO}),
@@ -85,7 +86,7 @@ def test_final_states_allow_nothing():
         assert available_actions(status, actor, has_supplier=True) == []
 
 
-def test_buttons_follow_the_seed():
+def test_buttons_follow_the_current_portal():
     # OUVERT, for the supplier: « Intervention en cours » comes first.
     first = available_actions(O, S, has_supplier=True)[0]
     assert first.label == "Intervention en cours"

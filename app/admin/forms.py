@@ -51,7 +51,7 @@ class InviteForm(FlaskForm):
 
     def __init__(self, *args, actor_role: str, suppliers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        # Most invitations are for suppliers (the seed), then teachers: those come first.
+        # Most invitations are for suppliers, then teachers: those come first.
         invitable = roles_invitable_by(actor_role)
         self.offered = [(r.value, r.label) for r in INVITE_ORDER if r in invitable]
         self.role.choices = _choices(self.offered)

@@ -16,7 +16,8 @@ ROLE_LABELS = {
 
 EN_STAFF = frozenset({Role.ASSISTANT, Role.COORDINATOR, Role.ADMIN})
 
-# Who may invite whom (the seed: the EN team adds a supplier's address; assistants add teachers).
+# Who may invite whom: the EN team adds a supplier's address, assistants add teachers
+# (docs/domain.md, « People and roles »).
 INVITABLE_BY = {
     Role.ADMIN: frozenset(Role),
     Role.COORDINATOR: frozenset({Role.SUPPLIER, Role.ASSISTANT}),

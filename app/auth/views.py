@@ -36,7 +36,7 @@ from app.models import Role, normalise_email
 from app.notify import preferences
 
 
-# Defaults for limits the configuration may set (see README, « Comptes »).
+# Defaults for limits the configuration may set (docs/operations.md, configuration).
 def _limit(name: str):
     # Read at request time: each app (and each test) has its own settings.
     return lambda: current_app.config[name]

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 
 def datetime_fr(value: datetime | None) -> str:
-    """ "20 août 2021 12:15", as the seed writes it."""
+    """ "20 août 2021 12:15", as the current portal writes it."""
     if value is None:
         return ""
     return format_datetime(value, "d MMMM y HH:mm")

@@ -1,6 +1,6 @@
 """The coordinator's figures, per supplier or per equipment lot, over a period.
 
-What each figure counts (the README repeats it for the people who read the dashboard):
+What each figure counts (docs/user-guide/coordinator.md repeats it for the dashboard's readers):
 - received: tickets a supplier received (its own service-level clock started) in the period;
 - time to plan / to finish: business hours on the supplier's own clocks (from its assignment,
   pauses excluded) that stopped on target or late; median and 90th percentile;

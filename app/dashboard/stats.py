@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-TARGET_SHARE = 0.85  # the bar a supplier is held to (GUIDE §3)
+TARGET_SHARE = 0.85  # the bar a supplier is held to (docs/domain.md, « Targets »)
 
 # Backlog age buckets, in calendar days since the supplier received the ticket.
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (

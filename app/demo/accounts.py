@@ -1,10 +1,10 @@
 """The demo people and companies: one list, read by `flask demo seed` and `flask demo accounts`.
 
 Everything here is invented except the schools: a teacher's site is a real (FE, FI) pair of the
-packaged FWB file (FE 2559 / FI 5136 is the Borlon site of the supplier tutorial). Addresses use
-example.com domains, which never deliver anywhere; phone numbers follow the tutorial's
-"0123/456789", ten digits that no Belgian line has. The passwords are public by design: the seed
-refuses to run in production.
+packaged FWB file (FE 2559 / FI 5136 is the Borlon site, the example school of the current
+portal: docs/domain.md). Addresses use example.com domains, which never deliver anywhere; phone
+numbers follow the current portal's "0123/456789", ten digits that no Belgian line has. The
+passwords are public by design: `flask demo seed` refuses to run in production.
 """
 
 from __future__ import annotations

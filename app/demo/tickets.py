@@ -388,8 +388,8 @@ def _plans(rng: random.Random, cast: _Cast, now: datetime) -> list[_Plan]:
         return _business_time(now - timedelta(days=rng.uniform(low, high)), now, rng)
 
     plans: list[_Plan] = []
-    # Claire Dumont (the tutorial's Borlon school): a finished visit awaiting her approval, and
-    # one ticket in each other stage.
+    # Claire Dumont (the Borlon school of docs/domain.md): a finished visit awaiting her approval,
+    # and one ticket in each other stage.
     borlon = cast.claire.site_id
     for story in ("done", "new", "planned", "closed", "reopened"):
         item = pick(at_teachers, site_id=borlon)

@@ -20,7 +20,7 @@ from app.models import PortalCategory, RequestType
 class RequestTypeSpec:
     name: str
     description: str
-    # Business hours, then calendar days (GUIDE §3); None keeps the model's default (8, 16, 15).
+    # Business hours, then calendar days (docs/domain.md); None keeps the model's defaults.
     take_into_account_hours: int | None = None
     resolve_hours: int | None = None
     auto_close_days: int | None = None
@@ -35,7 +35,7 @@ class CategorySpec:
     request_types: tuple[RequestTypeSpec, ...]
 
 
-# The categories and their texts are those of the Ecole Numérique portal (the supplier tutorial).
+# The categories and their texts are those of the current Ecole Numérique portal (docs/domain.md).
 DEFAULT_CATALOGUE = (
     CategorySpec(
         key="TECH",

@@ -38,7 +38,7 @@ class RequestType(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("portal_category.id"))
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(String(500), default="")
-    # Service-level targets, in business hours (GUIDE §3): planned within 8, resolved within 16.
+    # Service-level targets in business hours (docs/domain.md): planned within 8, resolved in 16.
     take_into_account_hours: Mapped[int] = mapped_column(default=8)
     resolve_hours: Mapped[int] = mapped_column(default=16)
     # A finished ticket closes by itself after this many days without the school's answer.

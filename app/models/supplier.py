@@ -21,7 +21,7 @@ class Supplier(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(160), unique=True)
     # The one address that receives the company's notifications; it may or may not belong to
-    # one of its users (the seed: secondary addresses get no notification).
+    # one of its users; the company's other addresses get no notification (docs/domain.md).
     reference_email: Mapped[str] = mapped_column(String(254))
     phone: Mapped[str] = mapped_column(String(32), default="")
     active: Mapped[bool] = mapped_column(default=True)

@@ -1,9 +1,9 @@
-"""Who is told of what happens to a ticket (GUIDE §2): pure rules over a snapshot of the people.
+"""Who is told of what happens to a ticket: pure rules over a snapshot of the people.
 
 No database, no Flask: the service builds a `TicketPeople` from the ticket, asks `audience`, and
 writes one message per recipient. Rules kept here:
-- each event has its audience (the GUIDE's table), plus the participants for state changes and
-  comments;
+- each event has its audience (docs/domain.md, « Who is told », which also lists where it
+  departs from the original table), plus the participants for state changes and comments;
 - one message per person per event (recipients are merged by address);
 - never to the person who acted;
 - a message goes only when two switches allow it: the person's « Notifications » switch on the
@@ -66,8 +66,8 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     "approve": ("supplier", "assistant", "participants"),
     "reopen": ("supplier", "assistant", "coordinators", "participants"),
     "auto_close": ("teacher", "supplier", "assistant", "participants"),
-    # Not state changes (the ticket stays OUVERT): those the GUIDE names, plus the assistant in
-    # charge when a coordinator moves their ticket to another company.
+    # Not state changes (the ticket stays OUVERT): those the original table names, plus the
+    # assistant in charge when a coordinator moves their ticket to another company.
     "send_back": ("assistant", "coordinators", "teacher_if_planned"),
     "reassign_supplier": (
         "supplier!",
@@ -83,7 +83,7 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     # The approval request again: it always goes, like the first one.
     "auto_close_reminder": ("teacher!",),
     "sla_warning": ("assistant", "coordinators"),
-    # Pauses of the clocks, and the question put to the school (seed 003).
+    # Pauses of the clocks, and the question put to the school (app.sla.pauses).
     "pause": ("assistant", "participants"),
     "resume": ("assistant", "participants"),
     "info_request": ("teacher", "participants"),

@@ -1,4 +1,4 @@
-"""Service-level clocks: when they start, stop, pause and resume (GUIDE §3, issue 5).
+"""Service-level clocks: when they start, stop, pause and resume (docs/domain.md).
 
 Two targets per round of the procedure, from the request type (in business hours):
 « prise en compte » (`plan`: the visit planned, or the work finished on the spot) and

@@ -7,7 +7,7 @@ to record and announce (app.notify.audience: pause, resume, info_request).
 - `pause`: the supplier holding the ticket or EN staff stop the clocks, with a kind ("school":
   waiting for the school — access, a person; "part": waiting for a part) and a reason.
 - `resume`: the same people start them again; the paused business time moves the due times.
-- `ask_school` (seed 003): a question to the school contact, sent by mail as the event's body;
+- `ask_school`: a question to the school contact, sent by mail as the event's body;
   the clocks pause until the contact answers. A comment by the school (`on_comment`) ends that
   pause and resumes the clocks; without an answer, app.sla.jobs reminds the contact and then
   closes the ticket.

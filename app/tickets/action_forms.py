@@ -32,7 +32,7 @@ from app.tickets.service import ActionInput
 from app.tickets.workflow import Action
 
 TEXT_MAX = 5000
-# The seed's message before a date is chosen; the date and time replace the placeholders.
+# The planning message before a date is chosen; the date and time replace the placeholders.
 MESSAGE_PLACEHOLDER = "Bonjour,\nL’intervention est prévue le DATE à HEURE."
 
 

@@ -1,4 +1,4 @@
-"""The automatic closure of finished tickets (seed, section 5; GUIDE §2 and §3).
+"""The automatic closure of finished tickets (docs/domain.md, « Automatic closures and reminders »).
 
 A ticket TERMINÉ closes by itself after its request type's `auto_close_days` (15) days without
 the school's answer, counted from the moment it entered TERMINÉ (`status_changed_at`). When the

@@ -1,4 +1,4 @@
-"""The form that opens a ticket (an assistant or an admin): the seed's ticket frame.
+"""The form that opens a ticket (an assistant or an admin): the ticket frame (docs/domain.md).
 
 The form parses and checks each field on its own (required, lengths, phone number, e-mail);
 what needs the database (which site, which device, duplicates) is looked up by the view through

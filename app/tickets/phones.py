@@ -40,6 +40,6 @@ def display(stored: str) -> str:
     if number.country_code != 32:
         return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
     if not phonenumbers.is_valid_number(number):
-        # Possible but unassigned (the seed's 0123/456789): keep the digits, with the trunk 0.
+        # Possible but unassigned (the current portal's 0123/456789): keep the digits and the 0.
         return "0" + phonenumbers.national_significant_number(number)
     return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)

@@ -1,4 +1,4 @@
-"""Dates of visits: local Brussels time in forms, UTC in the database, the seed's wording in texts.
+"""Dates of visits: local Brussels time in forms, UTC in the database, the portal's wording.
 
 Pure functions (Babel formats the French dates; no Flask). A visit on a weekend, a Belgian
 public holiday, 27 September, in the FWB school holidays or on a Wednesday afternoon asks for a
@@ -40,7 +40,7 @@ def time_text(instant: datetime) -> str:
 
 
 def planned_message(instant: datetime) -> str:
-    """The message the seed asks suppliers to write, filled in for the chosen date."""
+    """The message suppliers are asked to write (docs/domain.md), filled in for the date."""
     return f"Bonjour,\nL’intervention est prévue le {date_text(instant)} à {time_text(instant)}."
 
 

@@ -154,7 +154,7 @@ def _positive_int(raw: object) -> int | None:
 
 
 def states_for(en_staff: bool) -> list[str]:
-    """The « État » filter's values: the seed's three, then each single state for EN staff."""
+    """The « État » filter's values: the current portal's three, then each state for EN staff."""
     values = list(SCOPES)
     if en_staff:
         values += [status.value for status in Status]

@@ -134,7 +134,7 @@ def create_ticket(actor: User, data: NewTicket, *, now: datetime | None = None) 
         status_changed_at=now,
     )
     db.session.add(ticket)
-    # "Partagé avec": the creator and the contact teacher, as in the seed's example.
+    # "Partagé avec": the creator and the contact teacher, as the current portal shows them.
     for user in {actor, assignee, contact_user} - {None}:
         ticket.participants.append(Participant(user=user, added_by=actor, added_at=now))
     with activity.change() as outbox:
@@ -331,7 +331,7 @@ def _approve(ticket, actor, values, now):
 
 def _reopen(ticket, actor, values, now):
     reason = _required(values.reason, "reason", "Expliquez pourquoi le problème persiste.")
-    # The procedure starts over: plan, intervene, finish, approve (the seed, section 5).
+    # The procedure starts over: plan, intervene, finish, approve (docs/domain.md, « Actions »).
     ticket.round += 1
     return _event(ticket, actor, "reopen", body=reason, now=now)
 
@@ -498,7 +498,7 @@ def add_comment(
 
 
 def set_notifications(actor: User, ticket_id: int, on: bool, *, now=None) -> Participant:
-    """Switch this ticket's mails on or off for `actor` (the seed's « Notifications »)."""
+    """Switch this ticket's mails on or off for `actor` (its « Notifications » switch)."""
     now = now or utcnow()
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or not can_view(actor, ticket):

@@ -1,9 +1,9 @@
 """The ticket workflow: states, actions, who may do what, from which state, to which state.
 
-Pure rules (GUIDE §2): no Flask, no database session. Views ask `available_actions` which buttons
-to show; the ticket service asks `check` before applying an action, and `check` raises a typed
-error that says why not. Both read the same table, so a button is never shown for an action the
-service would refuse.
+Pure rules (docs/domain.md, « The workflow »): no Flask, no database session. Views ask
+`available_actions` which buttons to show; the ticket service asks `check` before applying an
+action, and `check` raises a typed error that says why not. Both read the same table, so a
+button is never shown for an action the service would refuse.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ STATUS_LABELS = {
     Status.CLOSED: "FERMÉ",
     Status.CANCELLED: "ANNULÉ",
 }
-# The seed's "Demandes ouvertes" and "Demandes fermées".
+# The list's "Demandes ouvertes" and "Demandes fermées".
 OPEN_STATUSES = frozenset({Status.OPEN, Status.IN_PROGRESS, Status.DONE})
 FINAL_STATUSES = frozenset({Status.CLOSED, Status.CANCELLED})
 
@@ -60,7 +60,7 @@ class Action(StrEnum):
     APPROVE = "approve"
     REOPEN = "reopen"
     AUTO_CLOSE = "auto_close"
-    # The school did not answer a question within the delay (seed 003): closed by the system.
+    # The school did not answer a question in time (docs/domain.md): closed by the system.
     CLOSE_UNANSWERED = "close_unanswered"
     SEND_BACK = "send_back"  # « Renvoyer à l'EN »
     REASSIGN_SUPPLIER = "reassign_supplier"

@@ -51,7 +51,7 @@ def test_supplier_signs_up_on_a_phone(app, live_server, phone_page):
     password.press_sequentially("Tartine de speculoos au petit dej", delay=20)
     expect(label).to_have_text(re.compile(r"(Fort|Très fort)$"))
 
-    # The consent sentence and its links, as the seed shows them.
+    # The consent sentence and its links, as the current portal shows them.
     expect(page.get_by_role("link", name="Politique de confidentialité").first).to_be_visible()
     page.get_by_role("button", name="S’inscrire").click()
 

@@ -41,7 +41,7 @@ from app.tickets.permissions import actor_for, sees_internal
 from app.tickets.views import bp, get_ticket_or_404
 from app.tickets.workflow import Action, Transition, available_actions
 
-# The buttons people look for first (the seed's green button): shown as the main action.
+# The buttons people look for first (the current portal's green button): the main action.
 MAIN_ACTIONS = (Action.PLAN, Action.FINISH, Action.APPROVE)
 # Shown last, in red.
 DANGER_ACTIONS = frozenset({Action.CANCEL})
