@@ -160,6 +160,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         or "10 per minute;60 per hour",
         # Calendar invitations and feeds (app/agenda).
         "RELAIS_VISIT_MINUTES": _int(env, "RELAIS_VISIT_MINUTES", 60),
+        # How many days ahead a visit may be planned, and back one done on the spot recorded.
+        "RELAIS_VISIT_HORIZON_DAYS": _int(env, "RELAIS_VISIT_HORIZON_DAYS", 365),
         "RELAIS_FEED_PAST_DAYS": _int(env, "RELAIS_FEED_PAST_DAYS", 90),
         "RELAIS_FEED_LIMIT": _int(env, "RELAIS_FEED_LIMIT", 2000),
         "RELAIS_FEED_CANCELLED_DAYS": _int(env, "RELAIS_FEED_CANCELLED_DAYS", 14),

@@ -252,3 +252,45 @@ def test_xlsx_and_csv_exports_hold_the_same_rows(app, world, handmade, what):
         assert meuse[1:5] == ["4", "5", "12", "75"]  # received, median, P90, % on time
     else:
         assert len(csv_rows) == 1 + 5  # the five tickets created in March
+
+
+# ------------------------------------------------------------------ no formula in an export
+
+HOSTILE = ['=HYPERLINK("http://evil.example";"x")', "+32 81 00 00 00", "-2+3", "@SUM(A1)"]
+HOSTILE += ["\t=1+1", "\r=1+1"]
+
+
+def test_csv_and_xlsx_cells_never_become_formulas():
+    from app.dashboard.exports import csv_stream, xlsx_bytes
+
+    row = [*HOSTILE, "Écran noir", -1.5, -3, 2.25]
+    text = "".join(csv_stream(["h"] * len(row), [row]))
+    [_header, cells] = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    # OWASP: a leading quote on text only; negative figures stay figures.
+    assert cells == ["'" + value for value in HOSTILE] + ["Écran noir", "-1,5", "-3", "2,25"]
+
+    sheet = load_workbook(io.BytesIO(xlsx_bytes(["h"] * len(row), [row], "x"))).active
+    [written] = sheet.iter_rows(min_row=2)
+    # (XML reads a carriage return back as a line feed.)
+    assert [c.value for c in written] == [
+        v.replace("\r", "\n") if isinstance(v, str) else v for v in row
+    ]
+    for cell in written[: len(HOSTILE)]:
+        assert cell.data_type == "s", cell.value
+        assert cell.quotePrefix
+    assert written[len(HOSTILE)].data_type == "s"
+    assert [c.data_type for c in written[-3:]] == ["n", "n", "n"]
+
+
+def test_a_hostile_summary_is_exported_as_text(app, world):
+    ticket = world.new_ticket(summary='=HYPERLINK("http://evil.example";"Cliquez")', serial="@SN")
+    client = signed_in(app, world.coordinator)
+    day = ticket.created_at.date().isoformat()
+    query = f"du={day}&au={day}"
+    rows = _csv_rows(client.get(f"/suivi/export/demandes.csv?{query}").data)
+    assert rows[1][3] == '\'=HYPERLINK("http://evil.example";"Cliquez")'
+    assert rows[1][10] == "'@SN"
+    data = client.get(f"/suivi/export/demandes.xlsx?{query}").data
+    [cells] = load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2)
+    assert (cells[3].value, cells[3].data_type) == (ticket.summary, "s")
+    assert (cells[10].value, cells[10].data_type) == ("@SN", "s")

@@ -39,6 +39,11 @@ FAST = {
     "MAIL_TIMEOUT": 5,
 }
 UNDONE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+# Ceilings, not delays: each wait ends as soon as its condition holds. On a loaded 2-core machine
+# a worker takes many seconds to start (it imports the app), and the killed send is taken up
+# again only once stale (RELAIS_SENDING_STALE_SECONDS), by a sweep, then a retry.
+WORKER_START_CEILING = 90
+REDELIVERY_CEILING = 120
 
 
 @dataclass
@@ -134,7 +139,8 @@ def test_redis_stopped_during_a_transition_then_restarted(rig):
     world = build_world()
     rig.worker("worker")
     ticket = world.new_ticket()
-    rig.wait_delivered(timeout=20, sweep=False)  # Redis up: the jobs alone deliver
+    # Redis up: the jobs alone deliver.
+    rig.wait_delivered(timeout=WORKER_START_CEILING, sweep=False)
     delivered_before = len(rig.rows())
     assert delivered_before > 0
 
@@ -153,7 +159,7 @@ def test_redis_stopped_during_a_transition_then_restarted(rig):
     assert all(row.status == OutboxStatus.PENDING for row in rig.rows()[delivered_before:])
 
     rig.redis.start()  # empty: nothing of what it held survived
-    rig.wait_delivered(timeout=25)
+    rig.wait_delivered(timeout=REDELIVERY_CEILING)
 
     figures = rig.report("Redis arrêté pendant une transition")
     assert figures["lost"] == 0, figures["lost_ids"]
@@ -172,13 +178,13 @@ def test_smtp_refusing_connections_then_accepting(rig):
         rows = rig.rows()
         return all(row.attempts >= 1 and row.status == OutboxStatus.PENDING for row in rows)
 
-    rig.wait_until(every_message_refused, 20, "each message tried and refused")
+    rig.wait_until(every_message_refused, WORKER_START_CEILING, "each message tried and refused")
     assert all("Connection refused" in (row.last_error or "") for row in rig.rows())
     assert rig.sink.ids() == []
     time.sleep(1.5)  # the refusals go on a little: retries and sweeps meet a closed port
 
     rig.sink.start()
-    rig.wait_delivered(timeout=20)
+    rig.wait_delivered(timeout=REDELIVERY_CEILING)
 
     figures = rig.report("SMTP refusant les connexions puis acceptant")
     assert figures["messages"] == total
@@ -195,7 +201,7 @@ def test_worker_killed_with_sigkill_in_the_middle_of_a_send(rig):
     total = len(rig.rows())
 
     first = rig.worker("worker-1")
-    assert rig.sink.data_started.wait(20), first.output()[-3000:]
+    assert rig.sink.data_started.wait(WORKER_START_CEILING), first.output()[-3000:]
     horses = first.descendants()
     first.stop(signal.SIGKILL)  # the worker and its work horse (the sender), mid-send
     assert horses, "no work horse was running"
@@ -205,7 +211,7 @@ def test_worker_killed_with_sigkill_in_the_middle_of_a_send(rig):
     assert interrupted, "the killed send left no row in sending"
 
     rig.worker("worker-2")
-    rig.wait_delivered(timeout=25)
+    rig.wait_delivered(timeout=REDELIVERY_CEILING)
 
     figures = rig.report("worker tué (SIGKILL) pendant un envoi")
     assert figures["messages"] == total

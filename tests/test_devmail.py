@@ -85,3 +85,19 @@ def test_clear_needs_post_and_csrf(client):
     assert len(mailbox.messages()) == 1
     client.post("/dev/mailbox/vider", data={"csrf_token": csrf_token(client, "/dev/mailbox/")})
     assert mailbox.messages() == []
+
+
+def test_links_of_the_html_part_open_the_whole_tab(client):
+    """Relais refuses to be framed: a link of the part must not open inside the frame."""
+    _message(
+        html="<!doctype html><html lang='fr'><head><title>x</title></head><body><a href='https://x.example.com/'>lien</a></body></html>"
+    )
+    send_outbox_message(1)
+    key = mailbox.messages()[0].key
+    part = client.get(f"/dev/mailbox/{key}/html").get_data(as_text=True)
+    assert part.startswith("<!doctype html><html lang='fr'><head><base target=\"_top\"><title>")
+    _message(html="<p>Sans en-tête <a href='https://x.example.com/'>lien</a></p>")
+    send_outbox_message(2)
+    key = mailbox.messages()[0].key
+    part = client.get(f"/dev/mailbox/{key}/html").get_data(as_text=True)
+    assert part.startswith('<base target="_top"><p>Sans en-tête')

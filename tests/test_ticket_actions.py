@@ -624,3 +624,198 @@ def test_reschedule_form_shows_the_current_visit(app, world):
         in html
     )
     assert "L’intervention est prévue le 4 mars 2026 à 10:00." in html
+
+
+# ------------------------------------------------------------------ the visit horizon
+
+
+def _refused_next_to(response, field_id: str, message: str) -> None:
+    assert response.status_code == 422, response.status_code
+    body = response.get_data(as_text=True)
+    assert f'<p class="error" id="{field_id}-error">{message}</p>' in body, body[:3000]
+
+
+def _horizon_message(days: int) -> str:
+    latest = planning.day_text(today() + timedelta(days=days))
+    return f"Cette date est trop lointaine : choisissez-la au plus tard le {latest}."
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_visit_planned_for_the_year_9999_is_refused(app, world, htmx):
+    ticket = world.new_ticket()
+    before = (fresh(ticket).status, fresh(ticket).version, events(ticket))
+    client = signed_in(app, world.supplier_user)
+    data = {"planned_date": "9999-12-31", "planned_time": "10:00", "confirm_weekend": "y"}
+    response = post(client, ticket, "plan", data, htmx=htmx)
+    _refused_next_to(response, "plan-planned_date", _horizon_message(365))
+    assert 'value="9999-12-31"' in response.get_data(as_text=True)  # what was typed is kept
+    assert (fresh(ticket).status, fresh(ticket).version, events(ticket)) == before
+    assert db.session.scalar(select(func.count()).select_from(Intervention)) == 0
+    # The planning clock still runs: no « Délai respecté » for a visit that was never planned.
+    page = client.get(f"/demandes/{ticket.reference}").get_data(as_text=True)
+    assert "Délai respecté" not in page
+
+
+def test_the_horizon_is_a_year_by_default_and_holds_for_rescheduling(app, world):
+    ticket = ticket_in(world, "in_progress")
+    client = signed_in(app, world.supplier_user)
+    last = today() + timedelta(days=365)
+    data = {"planned_time": "10:00", "confirm_weekend": "y"}
+    response = post(
+        client,
+        ticket,
+        "reschedule",
+        {**data, "planned_date": (last + timedelta(days=1)).isoformat()},
+    )
+    _refused_next_to(response, "reschedule-planned_date", _horizon_message(365))
+    assert fresh(ticket).interventions[0].planned_at == planning.to_utc(date(2026, 3, 4), time(10))
+    response = post(client, ticket, "reschedule", {**data, "planned_date": last.isoformat()})
+    assert response.status_code == 303
+    assert fresh(ticket).interventions[0].planned_at == planning.to_utc(last, time(10))
+
+
+def test_the_horizon_is_a_setting(make_app):
+    app = make_app(RELAIS_VISIT_HORIZON_DAYS=30)
+    with app.app_context():
+        world = build_world()
+        ticket = world.new_ticket()
+        client = signed_in(app, world.supplier_user)
+        day = today() + timedelta(days=31)
+        data = {"planned_date": day.isoformat(), "planned_time": "10:00", "confirm_weekend": "y"}
+        response = post(client, ticket, "plan", data)
+        _refused_next_to(response, "plan-planned_date", _horizon_message(30))
+        assert fresh(ticket).status == "open"
+
+
+def test_a_visit_on_the_spot_is_recorded_within_the_horizon(app, world):
+    ticket = world.new_ticket()
+    client = signed_in(app, world.supplier_user)
+    earliest = today() - timedelta(days=365)
+    message = (
+        "Cette date est trop ancienne : indiquez une visite faite le "
+        f"{planning.day_text(earliest)} ou après."
+    )
+    for typed in ((earliest - timedelta(days=1)).isoformat(), "0001-01-01"):
+        data = {"visited_date": typed, "visited_time": "00:10", "summary": "Fait."}
+        response = post(client, ticket, "finish_on_spot", data)
+        _refused_next_to(response, "finish_on_spot-visited_date", message)
+        assert fresh(ticket).status == "open"
+    data = {"visited_date": earliest.isoformat(), "visited_time": "10:00", "summary": "Fait."}
+    assert post(client, ticket, "finish_on_spot", data).status_code == 303
+    assert fresh(ticket).status == "done"
+
+
+def test_the_service_keeps_the_horizon_for_every_caller(app, world):
+    from app.tickets.errors import TicketError
+    from tests.ticket_support import NOW
+
+    ticket = world.new_ticket()
+    far = planning.to_utc(date(9999, 12, 31), time(10))
+    with pytest.raises(TicketError) as refused:
+        apply_action(world.supplier_user, ticket.id, Action.PLAN, ActionInput(planned_at=far))
+    assert refused.value.field == "planned_at"
+    assert refused.value.message.startswith("Cette date est trop lointaine")
+    old = NOW - timedelta(days=400)
+    with pytest.raises(TicketError) as refused:
+        apply_action(
+            world.supplier_user,
+            ticket.id,
+            Action.FINISH_ON_SPOT,
+            ActionInput(visited_at=old, summary="Fait."),
+            now=NOW,
+        )
+    assert refused.value.field == "visited_at"
+    assert fresh(ticket).status == "open"
+
+
+def test_the_message_fragment_survives_a_day_out_of_reach(app, world):
+    ticket = world.new_ticket()
+    client = signed_in(app, world.supplier_user)
+    response = client.get(
+        _message_url(ticket, planned_date="0001-01-01", planned_time="00:10"), headers=HTMX
+    )
+    assert response.status_code == 200
+    assert "DATE à HEURE" in response.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ the placeholders never leave
+
+PLACEHOLDER = "Bonjour,\nL’intervention est prévue le DATE à HEURE."
+
+
+def _announcements(ticket) -> list[str]:
+    """Every text the visit reached: the visit, the activity and the mails."""
+    db.session.expire_all()
+    texts = [v.message or "" for v in db.session.scalars(select(Intervention))]
+    texts += [e.body or "" for e in fresh(ticket).events]
+    for row in db.session.scalars(select(OutboxMessage)):
+        texts += [row.subject or "", row.body_text or "", row.body_html or ""]
+    return texts
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_line_added_to_the_prefilled_message_gets_the_date(app, world, htmx):
+    """Without JavaScript the message never follows the date: the server fills it in."""
+    ticket = world.new_ticket()
+    client = signed_in(app, world.supplier_user)
+    day = weekday_ahead()
+    typed = PLACEHOLDER.replace("\n", "\r\n") + "\r\nJe viendrai avec un écran neuf."
+    data = {
+        "planned_date": day.isoformat(),
+        "planned_time": "10:00",
+        "message": typed,
+        "generated": PLACEHOLDER,  # what the page wrote before a date was chosen
+    }
+    response = post(client, ticket, "plan", data, htmx=htmx)
+    assert response.status_code == (200 if htmx else 303)
+    instant = planning.to_utc(day, time(10))
+    expected = (
+        f"Bonjour,\nL’intervention est prévue le {planning.date_text(instant)} à 10:00.\n"
+        "Je viendrai avec un écran neuf."
+    )
+    assert db.session.scalar(select(Intervention.message)) == expected
+    assert fresh(ticket).events[-1].body == expected
+    texts = _announcements(ticket)
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) > 0
+    assert any("Je viendrai avec un écran neuf." in text for text in texts[2:])
+    assert not [text for text in texts if "DATE" in text or "HEURE" in text]
+
+    # Rescheduled with the placeholders typed again, anywhere in the text.
+    later_day = weekday_ahead(days=9)
+    data = {
+        "planned_date": later_day.isoformat(),
+        "planned_time": "14:30",
+        "message": "Nouveau passage le DATE (HEURE), merci.",
+        "generated": expected,
+    }
+    assert post(client, ticket, "reschedule", data).status_code == 303
+    moved = planning.to_utc(later_day, time(14, 30))
+    assert db.session.scalar(select(Intervention.message)) == (
+        f"Nouveau passage le {planning.date_text(moved)} (14:30), merci."
+    )
+    assert not [text for text in _announcements(ticket) if "DATE" in text or "HEURE" in text]
+
+
+def test_placeholders_without_a_date_are_refused(app, world):
+    ticket = world.new_ticket()
+    client = signed_in(app, world.supplier_user)
+    data = {
+        "planned_date": "",
+        "planned_time": "10:00",
+        "message": PLACEHOLDER + "\nJe viendrai avec un écran neuf.",
+        "generated": PLACEHOLDER,
+    }
+    response = post(client, ticket, "plan", data)
+    _refused_next_to(
+        response, "plan-planned_date", "Indiquez la date et l’heure de l’intervention."
+    )
+    assert "Je viendrai avec un écran neuf." in response.get_data(as_text=True)
+    assert fresh(ticket).status == "open"
+    assert not [text for text in _announcements(ticket) if "DATE à HEURE" in text]
+
+
+def test_fill_placeholders_leaves_other_words_alone():
+    instant = planning.to_utc(date(2026, 12, 8), time(10))
+    assert planning.fill_placeholders("UPDATE, DATES et HEURES ; DATE à HEURE", instant) == (
+        "UPDATE, DATES et HEURES ; 8 décembre 2026 à 10:00"
+    )

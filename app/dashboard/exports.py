@@ -4,6 +4,11 @@ Both formats come from the same rows (`scorecard_rows`, `ticket_rows`), so they 
 The CSV is what a Belgian Excel or LibreOffice opens right with a double click: « ; » between
 fields, a byte-order mark so that accents survive, decimal commas, dates as DD/MM/YYYY HH:MM in
 Brussels time. The XLSX keeps real numbers and dates.
+
+Text typed by people (a summary, a serial) never becomes a formula (OWASP, « CSV injection »):
+in the CSV, a text cell that a spreadsheet would read as a formula gets a leading « ' »; in the
+XLSX every text cell is written as a string, those ones marked « quote prefix » as well. Numbers,
+negative ones included, stay numbers.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -171,6 +177,13 @@ def _local(instant: datetime | None) -> datetime | None:
 
 # ------------------------------------------------------------------ formats
 
+# What makes a spreadsheet read a cell as a formula (OWASP: =, +, -, @, tab, carriage return).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS)
+
 
 def _csv_cell(value) -> str:
     if value is None:
@@ -181,6 +194,8 @@ def _csv_cell(value) -> str:
         return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
     if isinstance(value, datetime):
         return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, str):
+        return "'" + value if _formula_like(value) else value
     return str(value)
 
 
@@ -197,12 +212,23 @@ def csv_stream(headers: list[str], rows) -> Iterator[str]:
         yield buffer.getvalue()
 
 
+def _xlsx_cell(worksheet, value):
+    if not isinstance(value, str):
+        return value
+    # openpyxl would store a text beginning with « = » as a live formula.
+    cell = WriteOnlyCell(worksheet, value=value)
+    cell.data_type = "s"
+    if _formula_like(value):
+        cell.quotePrefix = True  # edited in Excel, it stays text
+    return cell
+
+
 def xlsx_bytes(headers: list[str], rows, sheet: str) -> bytes:
     book = Workbook(write_only=True)
     worksheet = book.create_sheet(sheet[:31])
     worksheet.append(headers)
     for row in rows:
-        worksheet.append(row)
+        worksheet.append([_xlsx_cell(worksheet, value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

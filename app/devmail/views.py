@@ -23,6 +23,10 @@ HTML_PART_CSP = (
     "sandbox allow-top-navigation-by-user-activation allow-popups"
 )
 URL = re.compile(r"https?://[^\s<>\"']+")
+# Where a <base> goes: at the start of the head, else right after the first of these tags.
+_BASE_AFTER = [
+    re.compile(rf"<{tag}\b[^>]*>", re.IGNORECASE) for tag in ("head", "html", "!doctype")
+]
 
 
 def linkify(text: str) -> Markup:
@@ -35,6 +39,22 @@ def linkify(text: str) -> Markup:
         last = match.end()
     out.append(escape(text[last:]))
     return Markup("").join(out)
+
+
+def links_open_the_page(html: str) -> str:
+    """The HTML part with `<base target="_top">`: its buttons (« S’inscrire », « Voir la
+    demande », « Approuver ») open the page in the whole tab, as in a mail client.
+
+    A link of the part otherwise opens inside the frame, where every Relais page refuses to be
+    shown (frame-ancestors 'none'). The frame's sandbox already lets a click navigate the top
+    page; `_blank` instead would open a tab that inherits the sandbox (no script, no form) unless
+    the sandbox were widened with allow-popups-to-escape-sandbox."""
+    base = '<base target="_top">'
+    for tag in _BASE_AFTER:
+        found = tag.search(html)
+        if found:
+            return html[: found.end()] + base + html[found.end() :]
+    return base + html
 
 
 @bp.route("/")
@@ -62,7 +82,7 @@ def html_part(key: str):
     html = message.part("html") if message else None
     if html is None:
         abort(404)
-    response = make_response(html)
+    response = make_response(links_open_the_page(html))
     response.headers["Content-Security-Policy"] = HTML_PART_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

@@ -2,8 +2,10 @@
 
 Forms only parse what was typed (dates, numbers) and carry the ticket version; the rules
 (required reason, date not in the past, allowed supplier…) are the service's, whose errors the
-view puts next to the field they name (`SERVICE_FIELDS`). Each action form has the action as
-its prefix ("plan-planned_date"), so that several forms on one page never share an id.
+view puts next to the field they name (`SERVICE_FIELDS`). The one rule a form applies as well
+is the visit horizon (planning.horizon_problem, on the day alone): a day such as 1 January of
+year 1 cannot even become a UTC instant. Each action form has the action as its prefix
+("plan-planned_date"), so that several forms on one page never share an id.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import Email, Length, Optional
+from wtforms.validators import Email, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from app.models.types import utcnow
 from app.tickets import planning
-from app.tickets.service import ActionInput
+from app.tickets.service import ActionInput, visit_horizon_days
 from app.tickets.workflow import Action
 
 TEXT_MAX = 5000
@@ -70,6 +73,22 @@ class LocalTimeField(TimeField):
             super().process_formdata(valuelist)
         except ValueError as exc:
             raise ValueError(str(_l("Indiquez une heure valide (par exemple 09:30)."))) from exc
+
+
+def _within_horizon(field: Field, *, done: bool) -> None:
+    if isinstance(field.data, date):
+        today = planning.to_local(utcnow()).date()
+        problem = planning.horizon_problem(field.data, today, visit_horizon_days(), done=done)
+        if problem:
+            raise ValidationError(problem)
+
+
+def _instant(day_field: Field, time_field: Field) -> datetime | None:
+    """The UTC instant of a day and a time that were parsed and accepted, or None."""
+    day, at = day_field.data, time_field.data
+    if isinstance(day, date) and isinstance(at, time) and not day_field.errors:
+        return planning.to_utc(day, at)
+    return None
 
 
 def _text(label, **kw):
@@ -129,10 +148,11 @@ class VisitForm(ActionForm):
     # Set by the view when the chosen day needs a confirmation.
     weekend_warning: str | None = None
 
+    def validate_planned_date(self, field):
+        _within_horizon(field, done=False)
+
     def planned_at(self) -> datetime | None:
-        if isinstance(self.planned_date.data, date) and isinstance(self.planned_time.data, time):
-            return planning.to_utc(self.planned_date.data, self.planned_time.data)
-        return None
+        return _instant(self.planned_date, self.planned_time)
 
     def generated_message(self) -> str:
         instant = self.planned_at()
@@ -202,10 +222,11 @@ class FinishOnSpotForm(ActionForm):
     photos = MultipleFileField(_l("Photos (facultatif)"), render_kw=_PHOTOS_KW)
     SERVICE_FIELDS = {"visited_at": "visited_date", "attachments": "photos"}  # noqa: RUF012
 
+    def validate_visited_date(self, field):
+        _within_horizon(field, done=True)
+
     def values(self) -> ActionInput:
-        visited_at = None
-        if isinstance(self.visited_date.data, date) and isinstance(self.visited_time.data, time):
-            visited_at = planning.to_utc(self.visited_date.data, self.visited_time.data)
+        visited_at = _instant(self.visited_date, self.visited_time)
         return ActionInput(visited_at=visited_at, summary=self.summary.data or "")
 
 

@@ -2,13 +2,16 @@
 
 Pure functions (Babel formats the French dates; no Flask). A visit on a weekend, a Belgian
 public holiday, 27 September, in the FWB school holidays or on a Wednesday afternoon asks for a
-confirmation (visit_warning).
+confirmation (visit_warning). A visit is planned at most `horizon` days ahead and recorded at
+most `horizon` days back (horizon_problem); the message that announces it never keeps the
+« DATE » and « HEURE » placeholders (fill_placeholders).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -29,9 +32,14 @@ def to_local(instant: datetime) -> datetime:
     return instant.astimezone(BRUSSELS)
 
 
-def date_text(instant: datetime) -> str:
+def day_text(day: date) -> str:
     """« 3 mars 2026 »."""
-    return format_date(to_local(instant), "d MMMM y", locale=LOCALE)
+    return format_date(day, "d MMMM y", locale=LOCALE)
+
+
+def date_text(instant: datetime) -> str:
+    """« 3 mars 2026 », the day in Brussels."""
+    return day_text(to_local(instant).date())
 
 
 def time_text(instant: datetime) -> str:
@@ -44,8 +52,50 @@ def planned_message(instant: datetime) -> str:
     return f"Bonjour,\nL’intervention est prévue le {date_text(instant)} à {time_text(instant)}."
 
 
+# The words of the message a page shows before a date is chosen (without JavaScript, always).
+PLACEHOLDERS = re.compile(r"\b(DATE|HEURE)\b")
+
+
+def fill_placeholders(message: str, instant: datetime) -> str:
+    """The message with « DATE » and « HEURE », wherever they remain, replaced by the visit's
+    date and time: the person may have added a line to the prefilled text without touching them."""
+    texts = {"DATE": date_text(instant), "HEURE": time_text(instant)}
+    return PLACEHOLDERS.sub(lambda match: texts[match.group(1)], message)
+
+
 def is_past(instant: datetime, now: datetime) -> bool:
     return instant < now
+
+
+# How far ahead a visit may be planned, and how far back one done on the spot may be recorded.
+DEFAULT_HORIZON_DAYS = 365
+PAST_PLAN = "Cette date est déjà passée."
+FUTURE_VISIT = "Une visite déjà faite ne peut pas être dans le futur."
+
+
+def horizon_problem(day: date, today: date, horizon_days: int, *, done: bool = False) -> str | None:
+    """Why a visit on `day` (Brussels) is out of reach, or None: more than `horizon_days` from
+    `today` either way, said for a planned visit or (`done`) a visit made on the spot. A date
+    typed wrong (« 31/12/9999 ») would otherwise be accepted and stop the planning clock as if
+    the visit had been planned in time; the instant's own past or future is the service's check.
+    """
+    try:
+        reach = timedelta(days=horizon_days)
+        earliest, latest = today - reach, today + reach
+    except OverflowError:  # a horizon beyond the calendar: no bound
+        return None
+    if day > latest:
+        if done:
+            return FUTURE_VISIT
+        return f"Cette date est trop lointaine : choisissez-la au plus tard le {day_text(latest)}."
+    if day < earliest:
+        if not done:
+            return PAST_PLAN
+        return (
+            "Cette date est trop ancienne : indiquez une visite faite le "
+            f"{day_text(earliest)} ou après."
+        )
+    return None
 
 
 def weekend_warning(instant: datetime) -> str | None:

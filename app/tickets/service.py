@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -233,12 +234,37 @@ def _required(value: str, field_name: str, message: str) -> str:
     return value
 
 
+def visit_horizon_days() -> int:
+    """RELAIS_VISIT_HORIZON_DAYS: how many days ahead a visit may be planned, and back a visit
+    made on the spot may be recorded."""
+    return int(current_app.config.get("RELAIS_VISIT_HORIZON_DAYS", planning.DEFAULT_HORIZON_DAYS))
+
+
+def _within_horizon(instant: datetime, now: datetime, field_name: str, *, done: bool) -> None:
+    problem = planning.horizon_problem(
+        planning.to_local(instant).date(),
+        planning.to_local(now).date(),
+        visit_horizon_days(),
+        done=done,
+    )
+    if problem:
+        raise TicketError(problem, field=field_name)
+
+
 def _future(instant: datetime | None, now: datetime, field_name: str) -> datetime:
     if instant is None:
         raise TicketError("Indiquez la date et l’heure de l’intervention.", field=field_name)
     if planning.is_past(instant, now):
-        raise TicketError("Cette date est déjà passée.", field=field_name)
+        raise TicketError(planning.PAST_PLAN, field=field_name)
+    _within_horizon(instant, now, field_name, done=False)
     return instant
+
+
+def _visit_message(typed: str, planned_at: datetime) -> str:
+    """The text that announces the visit: the person's, with the date and time put wherever the
+    placeholders remain, or the seed's sentence when they wrote nothing."""
+    typed = planning.fill_placeholders(typed.strip(), planned_at)
+    return typed or planning.planned_message(planned_at)
 
 
 def _current_intervention(ticket: Ticket) -> Intervention | None:
@@ -254,7 +280,7 @@ def _current_intervention(ticket: Ticket) -> Intervention | None:
 
 def _plan(ticket, actor, values, now):
     planned_at = _future(values.planned_at, now, "planned_at")
-    message = values.message.strip() or planning.planned_message(planned_at)
+    message = _visit_message(values.message, planned_at)
     intervention = Intervention(
         ticket=ticket,
         supplier_id=ticket.supplier_id,
@@ -276,7 +302,7 @@ def _reschedule(ticket, actor, values, now):
     previous = intervention.planned_at
     intervention.planned_at = planned_at
     intervention.sequence += 1
-    intervention.message = values.message.strip() or planning.planned_message(planned_at)
+    intervention.message = _visit_message(values.message, planned_at)
     data = {**_when(planned_at), "previous": previous.isoformat()}
     return _event(ticket, actor, "reschedule", body=intervention.message, now=now, data=data)
 
@@ -305,9 +331,8 @@ def _finish_on_spot(ticket, actor, values, now):
     if visited_at is None:
         raise TicketError("Indiquez quand la visite a eu lieu.", field="visited_at")
     if visited_at > now:
-        raise TicketError(
-            "Une visite déjà faite ne peut pas être dans le futur.", field="visited_at"
-        )
+        raise TicketError(planning.FUTURE_VISIT, field="visited_at")
+    _within_horizon(visited_at, now, "visited_at", done=True)
     db.session.add(
         Intervention(
             ticket=ticket,
