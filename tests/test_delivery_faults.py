@@ -181,7 +181,12 @@ def test_smtp_refusing_connections_then_accepting(rig):
     rig.wait_until(every_message_refused, WORKER_START_CEILING, "each message tried and refused")
     assert all("Connection refused" in (row.last_error or "") for row in rig.rows())
     assert rig.sink.ids() == []
-    time.sleep(1.5)  # the refusals go on a little: retries and sweeps meet a closed port
+    # The refusals go on a little: a retry of each message meets the closed port again.
+    rig.wait_until(
+        lambda: all(row.attempts >= 2 for row in rig.rows()),
+        WORKER_START_CEILING,
+        "each message retried and refused again",
+    )
 
     rig.sink.start()
     rig.wait_delivered(timeout=REDELIVERY_CEILING)
