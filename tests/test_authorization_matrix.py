@@ -104,7 +104,10 @@ ALLOWED: dict[str, set[str]] = {
     "sla.edit_holiday": {ADMIN},
     "sla.delete_holiday": {ADMIN},
     "sla.import_holidays": {ADMIN},
+    "sla.confirm_holiday": {ADMIN},
+    "sla.confirm_year": {ADMIN},
     "sla.supplier_school_holidays": {COORDINATOR, ADMIN},
+    "sla.site_school_calendar": {COORDINATOR, ADMIN},
     # Answers from the mailbox: no sign-in, the signed link decides (an invalid one here).
     "mail_actions.answer": EVERYONE,
     "mail_actions.done": EVERYONE,
@@ -170,6 +173,8 @@ def scene(app):
         "fmt": "csv",
         "identifier": device.label,
         "holiday_id": holiday.id,
+        "code": "fwb",
+        "year": 2025,
     }
     return people, values
 
