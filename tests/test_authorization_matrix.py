@@ -118,7 +118,10 @@ ALLOWED: dict[str, set[str]] = {
     "sla.edit_holiday": {ADMIN},
     "sla.delete_holiday": {ADMIN},
     "sla.import_holidays": {ADMIN},
+    "sla.confirm_holiday": {ADMIN},
+    "sla.confirm_year": {ADMIN},
     "sla.supplier_school_holidays": {COORDINATOR, ADMIN},
+    "sla.site_school_calendar": {COORDINATOR, ADMIN},
     # Answers from the mailbox: no sign-in, the signed link decides (a valid one here).
     "mail_actions.answer": EVERYONE,
     "mail_actions.done": EVERYONE,
@@ -133,8 +136,8 @@ DENIED_STATUSES = {403, 404, 405}
 # Their success signs someone in: an allowed person sends them from a client of its own, signed
 # in as that person, so that the walk goes on with the same session.
 SIGNS_IN = {"auth.login", "auth.signup", "auth.reset_password"}
-# Walked last, in this order: they change the walking session itself.
-LAST = ("auth.change_password", "auth.logout")
+# Walked last, in this order: they remove a row of the scene, or change the walking session.
+LAST = ("sla.delete_holiday", "auth.change_password", "auth.logout")
 # Where their success leads is the sign-in page: « you are signed out », « a mail is on its way ».
 ENDS_ON_SIGN_IN = {"auth.logout", "auth.forgot_password"}
 NEW_PASSWORD = "Lune-verte-sur-la-Meuse-87!"
@@ -264,6 +267,8 @@ def scene(app):
         "fmt": "csv",
         "identifier": device.label,
         "holiday_id": holiday.id,
+        "code": "fwb",
+        "year": 2025,
     }
     only = {
         "auth.signup": {"token": invitation_token(joining)},

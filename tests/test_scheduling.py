@@ -73,7 +73,12 @@ def test_run_due_can_run_only_the_named_jobs(app, fake_registry):
 def test_every_registered_job_can_be_imported_and_called_without_arguments():
     import inspect
 
-    assert [job.name for job in PERIODIC_JOBS] == ["sweep", "auto_close", "service_levels"]
+    assert [job.name for job in PERIODIC_JOBS] == [
+        "sweep",
+        "auto_close",
+        "service_levels",
+        "school_holidays",
+    ]
     for job in PERIODIC_JOBS:
         func = runner.resolve(job.func)
         required = [
@@ -134,6 +139,9 @@ def test_cli_run_due_with_the_real_jobs(cli, run_jobs):
         "sweep : 1 message(s) remis en file, dont 0 interrompu(s) en cours d’envoi ("
     )
     assert lines[1].startswith("auto_close : 0 clôturée(s), 0 rappel(s), 0 en échec (")
+    # No calendar yet: the rules give both school calendars their next years, provisionally.
+    assert lines[3].startswith("school_holidays : ")
+    assert "période(s) de congé provisoire(s) ajoutée(s)" in lines[3]
     run_jobs()
     assert db.session.get(OutboxMessage, old.id).status == OutboxStatus.SENT
 
@@ -455,4 +463,5 @@ def test_registry_intervals_are_what_the_readme_says():
         "sweep": 60,
         "auto_close": 300,
         "service_levels": 300,
+        "school_holidays": 86400,
     }

@@ -1,5 +1,6 @@
-"""FWB school holidays: the service rules, the iCalendar import (file, CLI, upload), the admin
-pages, the supplier's switch, and the planning confirmation they feed."""
+"""School holidays: the service rules, the iCalendar import (file, CLI, upload), the admin pages,
+the supplier's switch, and the planning confirmation they feed (the school calendars, their
+packaged years and their rules: tests/test_school_calendars.py)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ from tests.conftest import extract_csrf
 from tests.ticket_support import build_world, signed_in
 
 HTMX = {"HX-Request": "true"}
+FWB_2025 = holidays.DATA_DIR / "conges-scolaires-fwb-2025-2026.ics"
 PACKAGED = [
     ("Congé d'automne (Toussaint)", date(2025, 10, 20), date(2025, 11, 2)),
     ("Vacances d'hiver (Noël)", date(2025, 12, 22), date(2026, 1, 4)),
     ("Congé de détente (Carnaval)", date(2026, 2, 16), date(2026, 3, 1)),
     ("Vacances de printemps (Pâques)", date(2026, 4, 27), date(2026, 5, 10)),
-    ("Vacances d'été", date(2026, 7, 4), date(2026, 8, 30)),
+    # The rentrée 2026 is on Monday 24 August (FWB calendar 2026-2027).
+    ("Vacances d'été", date(2026, 7, 4), date(2026, 8, 23)),
 ]
 
 
@@ -68,14 +71,14 @@ def world(app):
 
 
 def test_the_packaged_file_holds_the_five_periods(app):
-    report = holidays.import_file()
+    report = holidays.import_file(FWB_2025)
     db.session.commit()
     assert stored() == PACKAGED
     assert len(report.created) == 5
     assert {h.source for h in db.session.scalars(select(SchoolHoliday))} == {"ical"}
 
     # Idempotent: the same file again changes nothing.
-    again = holidays.import_file()
+    again = holidays.import_file(FWB_2025)
     db.session.commit()
     assert (len(again.created), len(again.renamed), len(again.unchanged)) == (0, 0, 5)
     assert stored() == PACKAGED
@@ -84,7 +87,7 @@ def test_the_packaged_file_holds_the_five_periods(app):
 def test_same_dates_rename_the_period(app):
     holidays.create("Toussaint", date(2025, 10, 20), date(2025, 11, 2))
     db.session.commit()
-    report = holidays.import_file()
+    report = holidays.import_file(FWB_2025)
     db.session.commit()
     assert [h.name for h in report.renamed] == ["Congé d'automne (Toussaint)"]
     assert len(report.created) == 4
@@ -183,7 +186,7 @@ def test_a_file_overlapping_a_kept_period_writes_nothing(app):
     holidays.create("Semaine blanche", date(2026, 2, 20), date(2026, 2, 27))
     db.session.commit()
     with pytest.raises(holidays.IcalError) as caught:
-        holidays.import_file()
+        holidays.import_file(FWB_2025)
     assert caught.value.messages == [
         "Événement 3 (ligne 23) : ses dates chevauchent « Semaine blanche » "
         "(du 20/02/2026 au 27/02/2026)."
@@ -222,14 +225,16 @@ def test_manual_rules(app):
 
 def test_cli_import_and_list(app, tmp_path):
     runner = app.test_cli_runner()
-    result = runner.invoke(holidays_cli, ["import"])
+    result = runner.invoke(holidays_cli, ["import", str(FWB_2025)])
     assert result.exit_code == 0, result.output
     assert "5 période(s) dans le fichier : 5 ajoutée(s)" in result.output
     result = runner.invoke(holidays_cli, ["list"])
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0] == "04/07/2026 – 30/08/2026  Vacances d'été  (ical)"
+    assert lines[0] == "04/07/2026 – 23/08/2026  Vacances d'été  (ical)"
     assert len(lines) == 5
+    result = runner.invoke(holidays_cli, ["list", "--calendar", "dg"])
+    assert result.output.strip() == "Aucune période de congés scolaires n'est enregistrée."
 
     bad = tmp_path / "bad.ics"
     bad.write_bytes(ics(event("X", "20280104", "20280101")))
@@ -247,7 +252,7 @@ def test_cli_import_and_list(app, tmp_path):
 
 
 def test_admin_page_lists_periods_and_public_holidays(app, world):
-    holidays.import_file()
+    holidays.import_file(FWB_2025)
     db.session.commit()
     client = signed_in(app, world.admin)
     body = client.get("/calendrier/conges").get_data(as_text=True)
@@ -275,7 +280,7 @@ def test_newest_school_year_first(app, world):
 
 @pytest.mark.parametrize("who", ["coordinator", "assistant"])
 def test_en_staff_read_only(app, world, who):
-    holidays.import_file()
+    holidays.import_file(FWB_2025)
     db.session.commit()
     client = signed_in(app, getattr(world, who))
     response = client.get("/calendrier/conges")
@@ -346,7 +351,7 @@ def test_bad_input_comes_back_with_the_form(app, world, htmx):
 
 
 def test_overlap_is_refused_on_the_page(app, world):
-    holidays.import_file()
+    holidays.import_file(FWB_2025)
     db.session.commit()
     client = signed_in(app, world.admin)
     data = {
@@ -403,7 +408,7 @@ def _upload(client, data: bytes, filename="conges.ics", htmx=False):
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 def test_import_upload(app, world, htmx):
     client = signed_in(app, world.admin)
-    response = _upload(client, holidays.PACKAGED_FILE.read_bytes(), htmx=htmx)
+    response = _upload(client, FWB_2025.read_bytes(), htmx=htmx)
     assert response.status_code == (200 if htmx else 303)
     assert stored() == PACKAGED
 

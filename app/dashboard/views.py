@@ -21,6 +21,7 @@ from app.dashboard.permissions import can_view_scorecard, export_scope
 from app.dashboard.stats import AGE_BUCKETS
 from app.extensions import db
 from app.models import Supplier
+from app.sla.holidays import coverage_alerts
 
 bp = Blueprint("dashboard", __name__)
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -84,6 +85,7 @@ def index():
         errors=errors,
         charts=_charts(board.cards),
         args=_args(form, period),
+        alerts=coverage_alerts(_today()),
     )
 
 

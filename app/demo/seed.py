@@ -60,7 +60,7 @@ class SeedReport:
     equipment_created: int = 0
     equipment_planned: int = 0
     tickets_created: int = 0
-    holidays: object = None  # app.sla.holidays.ImportReport
+    holidays: object = None  # app.sla.holidays.PackagedReport
 
     @property
     def changed(self) -> bool:
@@ -81,7 +81,8 @@ class SeedReport:
         out.append(_("Catalogue :"))
         out += [f"  {line}" for line in self.catalogue.lines()]
         if self.holidays is not None:
-            out.append(_("Congés scolaires FWB : %(summary)s", summary=self.holidays.summary()))
+            out.append(_("Congés scolaires :"))
+            out += [f"  {line}" for line in self.holidays.lines()]
         out.append(
             _("Fournisseurs créés : %(count)s", count=n(len(self.suppliers_created)))
             + (f" ({', '.join(self.suppliers_created)})" if self.suppliers_created else "")
@@ -110,10 +111,11 @@ def seed_demo(*, progress: ProgressFactory | None = None, tickets: bool = True) 
     report = SeedReport(
         schools=import_schools(progress=progress), catalogue=ensure_default_catalogue()
     )
-    from app.sla.holidays import import_file
+    from app.sla.holidays import import_packaged
 
-    # The school holidays first: the demo tickets' service-level clocks count them.
-    report.holidays = import_file()
+    # The school holidays first (both calendars, the packaged years and the provisional ones
+    # after them): the demo tickets' service-level clocks count them.
+    report.holidays = import_packaged()
     suppliers = _ensure_suppliers(report)
     sites = _sites_by_fase()
     _ensure_accounts(report, suppliers, sites)

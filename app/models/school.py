@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -42,6 +42,7 @@ class Site(db.Model):
         UniqueConstraint("establishment_id", "fi"),
         Index("ix_school_site_fi", "fi"),
         Index("ix_school_site_postal_code", "postal_code"),
+        CheckConstraint("school_calendar IN ('fwb', 'dg')", name="school_calendar_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +55,9 @@ class Site(db.Model):
     longitude: Mapped[float | None]
     # The compulsory types of teaching given there, e.g. "Maternel ordinaire, Primaire ordinaire".
     teaching: Mapped[str] = mapped_column(String(500), default="")
+    # The school calendar it follows (app.sla.calendar.SCHOOL_CALENDARS): "fwb", or "dg" for a
+    # school of the German-speaking Community (its holidays and its 15 November).
+    school_calendar: Mapped[str] = mapped_column(String(8), default="fwb", server_default="fwb")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     establishment: Mapped[Establishment] = relationship(back_populates="sites")

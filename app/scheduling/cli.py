@@ -28,6 +28,7 @@ RESULT_WORDS = {
     "reminded": _l("rappel(s)"),
     "warned": _l("avertissement(s)"),
     "failed": _l("en échec"),
+    "added": _l("période(s) de congé provisoire(s) ajoutée(s)"),
 }
 
 

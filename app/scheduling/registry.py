@@ -36,4 +36,10 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         300,
         "Avertissements de délai, rappels et clôtures des questions restées sans réponse.",
     ),
+    PeriodicJob(
+        "school_holidays",
+        "app.sla.jobs.extend_school_holidays",
+        86400,
+        "Dates provisoires des congés scolaires des années à venir (calculées selon les règles).",
+    ),
 )

@@ -1,6 +1,8 @@
-"""The business calendar: service hours, Belgian public holidays, the FWB's own day (27
-September) and, for suppliers that follow it, the FWB school holidays. Pure: no Flask, no
-database (app.sla.loading builds one from the configuration and the SchoolHoliday rows).
+"""The business calendar: service hours, Belgian public holidays, the school calendar's own day
+(27 September for the Fédération Wallonie-Bruxelles, 15 November for the German-speaking
+Community) and, for suppliers that follow them, its school holidays. Pure: no Flask, no
+database (app.sla.loading builds one from the configuration, the site's school calendar and the
+SchoolHoliday rows).
 
 Instants are timezone-aware datetimes (any zone; naive ones are refused, as by
 app.models.types.UTCDateTime); service hours are local to Europe/Brussels: each local day's
@@ -18,9 +20,35 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-# The Fédération Wallonie-Bruxelles' own day: schools and its services are closed.
-FWB_DAY = (9, 27)
-FWB_DAY_NAME = "Fête de la Fédération Wallonie-Bruxelles"
+
+@dataclass(frozen=True)
+class SchoolCalendar:
+    """A Community's school calendar: its holidays are the SchoolHoliday rows of `code`, and on
+    its own `day` (month, day) its schools and services are closed (not a legal public holiday
+    for everyone: the public holidays of the `holidays` package leave it out)."""
+
+    code: str
+    name: str
+    short: str
+    day: tuple[int, int]
+    day_name: str
+
+    def is_own_day(self, day: date) -> bool:
+        return (day.month, day.day) == self.day
+
+
+FWB = SchoolCalendar(
+    "fwb",
+    "Fédération Wallonie-Bruxelles",
+    "FWB",
+    (9, 27),
+    "Fête de la Fédération Wallonie-Bruxelles",
+)
+# Tag der Deutschsprachigen Gemeinschaft: its schools and its administration are closed.
+DG = SchoolCalendar(
+    "dg", "Communauté germanophone", "DG", (11, 15), "Fête de la Communauté germanophone"
+)
+SCHOOL_CALENDARS = {calendar.code: calendar for calendar in (FWB, DG)}
 
 # A calendar without any business day in this many days is a configuration error.
 _MAX_IDLE_DAYS = 3 * 366
@@ -53,8 +81,12 @@ def is_public_holiday(day: date) -> bool:
     return day in _public_holidays(day.year)
 
 
-def is_fwb_day(day: date) -> bool:
-    return (day.month, day.day) == FWB_DAY
+def school_calendar(code: str | None) -> SchoolCalendar:
+    """The school calendar of `code` ("fwb" when empty); ValueError for an unknown code."""
+    try:
+        return SCHOOL_CALENDARS[code or FWB.code]
+    except KeyError:
+        raise ValueError(f"unknown school calendar: {code!r}") from None
 
 
 def _normalise(periods) -> tuple[Period, ...]:
@@ -80,12 +112,13 @@ def period_containing(day: date, periods) -> Period | None:
 @dataclass(frozen=True)
 class BusinessCalendar:
     """Service hours `opens`–`closes` on `weekdays` (Monday = 0), local to `timezone`, minus the
-    Belgian public holidays, 27 September and `periods_off`.
+    Belgian public holidays, the school calendar's own day and `periods_off`.
 
+    `school`: the school calendar of the site (FWB: 27 September; DG: 15 November).
     `periods_off`: extra days off counted against service levels (the school holidays, for a
-    supplier that follows them). `school_holidays`: the FWB school holiday periods, known to
-    every calendar so that `is_school_day` answers whether or not the supplier follows them.
-    Both are (first day, last day) pairs, both days included.
+    supplier that follows them). `school_holidays`: the school holiday periods of `school`,
+    known to every calendar so that `is_school_day` answers whether or not the supplier follows
+    them. Both are (first day, last day) pairs, both days included.
     """
 
     opens: time = time(9, 0)
@@ -94,8 +127,9 @@ class BusinessCalendar:
     # Extra days off (school holidays for a supplier that follows them), both ends included.
     periods_off: tuple[tuple[date, date], ...] = field(default_factory=tuple)
     timezone: str = "Europe/Brussels"
-    # The FWB school holidays (for is_school_day), both ends included.
+    # The school holidays of `school` (for is_school_day), both ends included.
     school_holidays: tuple[tuple[date, date], ...] = field(default_factory=tuple)
+    school: SchoolCalendar = FWB
 
     def __post_init__(self) -> None:
         if not self.opens < self.closes:
@@ -120,24 +154,25 @@ class BusinessCalendar:
         return day
 
     def is_business_day(self, day: date) -> bool:
-        """A service day: one of `weekdays`, not a public holiday, not 27 September, not in
-        `periods_off`. A datetime is taken as the local day it falls on."""
+        """A service day: one of `weekdays`, not a public holiday, not the school calendar's own
+        day, not in `periods_off`. A datetime is taken as the local day it falls on."""
         day = self._day(day)
         return (
             day.weekday() in self.weekdays
             and not is_public_holiday(day)
-            and not is_fwb_day(day)
+            and not self.school.is_own_day(day)
             and not _in_periods(day, self.periods_off)
         )
 
     def is_school_day(self, day: date) -> bool:
-        """A day teachers are at school: Monday to Friday, not a public holiday, not 27
-        September, not in `school_holidays` (whatever the service days or `periods_off`)."""
+        """A day teachers are at school: Monday to Friday, not a public holiday, not the school
+        calendar's own day, not in `school_holidays` (whatever the service days or
+        `periods_off`)."""
         day = self._day(day)
         return (
             day.weekday() < 5
             and not is_public_holiday(day)
-            and not is_fwb_day(day)
+            and not self.school.is_own_day(day)
             and not _in_periods(day, self.school_holidays)
         )
 

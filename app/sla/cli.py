@@ -1,4 +1,4 @@
-"""`flask holidays …` commands: the FWB school holidays (thin wrappers around app.sla.holidays)."""
+"""`flask holidays …` commands: the school holidays (thin wrappers around app.sla.holidays)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,39 @@ from flask_babel import gettext as _
 
 from app.core.cli import CommandError
 from app.extensions import db
+from app.sla.calendar import FWB, SCHOOL_CALENDARS
 
-holidays_cli = AppGroup("holidays", help="Congés scolaires de la Fédération Wallonie-Bruxelles.")
+holidays_cli = AppGroup(
+    "holidays",
+    help="Congés scolaires (Fédération Wallonie-Bruxelles et Communauté germanophone).",
+)
+CALENDAR_CHOICE = click.Choice(list(SCHOOL_CALENDARS))
 
 
 @holidays_cli.command("import")
 @click.argument("path", required=False)
-def import_command(path: str | None) -> None:
-    """Importe un fichier iCalendar (.ics) de congés scolaires (par défaut, 2025-2026 du paquet)."""
-    from app.sla.holidays import PACKAGED_FILE, HolidayError, import_file
+@click.option(
+    "--calendar",
+    "calendar",
+    type=CALENDAR_CHOICE,
+    default=FWB.code,
+    show_default=True,
+    help="Le calendrier scolaire du fichier PATH (fwb ou dg).",
+)
+def import_command(path: str | None, calendar: str) -> None:
+    """Importe un fichier iCalendar (.ics) de congés scolaires dans un calendrier ; sans PATH,
+    charge toutes les années fournies avec Relais (FWB et DG) puis calcule, selon les règles,
+    les années suivantes comme provisoires."""
+    from app.sla.holidays import HolidayError, import_file, import_packaged
 
-    source = Path(path) if path else PACKAGED_FILE
-    click.echo(_("Import de %(path)s", path=str(source)))
+    source = Path(path) if path else None
+    if source is not None:
+        click.echo(_("Import de %(path)s", path=str(source)))
     try:
-        report = import_file(source)
+        if source is None:
+            lines = import_packaged().lines()
+        else:
+            lines = [import_file(source, calendar).summary()]
         db.session.commit()
     except OSError as exc:
         db.session.rollback()
@@ -38,20 +57,30 @@ def import_command(path: str | None) -> None:
     except BaseException:
         db.session.rollback()
         raise
-    click.echo(report.summary())
+    for line in lines:
+        click.echo(line)
 
 
 @holidays_cli.command("list")
-def list_command() -> None:
-    """Affiche les périodes de congés scolaires enregistrées, les plus récentes d'abord."""
+@click.option(
+    "--calendar",
+    "calendar",
+    type=CALENDAR_CHOICE,
+    default=FWB.code,
+    show_default=True,
+    help="Le calendrier scolaire à afficher (fwb ou dg).",
+)
+def list_command(calendar: str) -> None:
+    """Affiche les périodes de congés scolaires d'un calendrier, les plus récentes d'abord."""
     from app.sla.holidays import all_periods
 
-    periods = all_periods()
+    periods = all_periods(calendar)
     if not periods:
         click.echo(_("Aucune période de congés scolaires n'est enregistrée."))
         return
     for period in periods:
+        mark = f"  {_('provisoire')}" if period.provisional else ""
         click.echo(
             f"{period.starts_on:%d/%m/%Y} – {period.ends_on:%d/%m/%Y}  {period.name}"
-            f"  ({period.source})"
+            f"  ({period.source}){mark}"
         )

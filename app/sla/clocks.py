@@ -17,7 +17,8 @@ resuming, the paused business time is added to `paused_minutes` and the due time
 much. `spent_minutes` = business minutes from start to stop, paused time excluded.
 
 Times are counted on the calendar of the supplier a clock measures (the ticket's own clocks:
-the supplier holding the ticket, or the default calendar when none does): app.sla.loading.
+the supplier holding the ticket, or the default calendar when none does), with the school
+calendar of the ticket's site: app.sla.loading.
 
 The functions below the line "rules" are called by the ticket service inside its transaction:
 they add and change rows, never commit. The small functions above it are pure.
@@ -116,10 +117,10 @@ def open_pause(ticket_id: int) -> TicketPause | None:
 
 def calendar_of(ticket: Ticket, clock: ServiceClock) -> BusinessCalendar:
     """The calendar `clock` counts on: its supplier's, or the holding supplier's for the
-    ticket's own clocks."""
+    ticket's own clocks, with the school calendar of the ticket's site."""
     if clock.supplier_id is None or clock.supplier_id == ticket.supplier_id:
-        return calendar_for(ticket.supplier)
-    return calendar_for(db.session.get(Supplier, clock.supplier_id))
+        return calendar_for(ticket.supplier, site=ticket.site)
+    return calendar_for(db.session.get(Supplier, clock.supplier_id), site=ticket.site)
 
 
 # ------------------------------------------------------------------ rules

@@ -194,7 +194,7 @@ def clock_panel(ticket: Ticket, user: User, *, now: datetime | None = None) -> C
         .order_by(TicketPause.id.desc())
         .limit(1)
     )
-    cal = calendar_for(ticket.supplier)
+    cal = calendar_for(ticket.supplier, site=ticket.site)
     warning = settings.warning_minutes()
     panel = ClockPanel(
         ticket=ticket,

@@ -1,13 +1,23 @@
-"""The FWB school holidays an admin keeps: add, change, remove, import from an iCalendar file.
+"""The school holidays an admin keeps, one school calendar at a time (the FWB's and the German-
+speaking Community's): add, change, remove, confirm, import from an iCalendar file, and fill the
+years not published yet from the rules of the calendar (app.sla.school_rules).
 
-Plain rules over SchoolHoliday rows (no Flask request): a period has a name, a first and a last
-day (both included, last ≥ first, at most MAX_DAYS long) and overlaps no other period. Errors
-are French, tied to a field. The functions write in the session and leave the commit to the
-caller (a view, the CLI, the demo seed); a failed import writes nothing.
+Plain rules over SchoolHoliday rows (no Flask request): a period belongs to one calendar, has a
+name, a first and a last day (both included, last ≥ first, at most MAX_DAYS long) and overlaps
+no other period of its calendar. Errors are French, tied to a field. The functions write in the
+session and leave the commit to the caller (a view, the CLI, the demo seed, the daily job); a
+failed import writes nothing.
 
 An iCalendar file holds one all-day VEVENT per period: DTSTART;VALUE=DATE is the first day,
 DTEND;VALUE=DATE the day after the last (iCalendar's end is exclusive). Importing the same file
-again changes nothing; an event with the dates of an existing period renames it.
+again changes nothing; an event with the dates of an existing period renames it. An imported
+file is official: it confirms the provisional periods it repeats and replaces the other
+provisional periods of the school years it covers.
+
+Periods derived from the rules are « provisoire » (`provisional`) until an admin confirms them,
+changes their dates or imports the official file. The packaged files (app/data, one per
+calendar and school year, sources in app/data/README.md) are loaded by `import_packaged`, which
+then derives the years after them: the `holidays` CLI, the demo seed and the daily job call it.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from icalendar import Calendar
@@ -25,14 +36,19 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.calendar import SchoolHoliday
+from app.models.school import Site
+from app.sla import school_rules
+from app.sla.calendar import FWB, SCHOOL_CALENDARS, school_calendar
 from app.sla.loading import forget_school_holidays
 
-PACKAGED_FILE = (
-    Path(__file__).resolve().parent.parent / "data" / "conges-scolaires-fwb-2025-2026.ics"
-)
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 NAME_MAX = 120
 # The summer holidays are the longest period (about 8 weeks): more is a typing error.
 MAX_DAYS = 92
+# The rules fill the school years up to the one this far ahead (the next twelve months always
+# have dates, at least provisional ones).
+DERIVE_AHEAD = timedelta(days=2 * 365)
+BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 class HolidayError(Exception):
@@ -48,30 +64,55 @@ class HolidayError(Exception):
         return [m for messages in self.errors.values() for m in messages]
 
 
+def today_in_brussels() -> date:
+    return datetime.now(BRUSSELS).date()
+
+
 def _date_fr(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def all_periods() -> list[SchoolHoliday]:
-    """Every period, the most recent first."""
+def _code(calendar: str | None) -> str:
+    try:
+        return school_calendar(calendar).code
+    except ValueError as exc:
+        raise HolidayError({None: [_("Ce calendrier scolaire n’existe pas.")]}) from exc
+
+
+def packaged_files(calendar: str) -> list[Path]:
+    """The packaged files of one calendar, oldest school year first."""
+    return sorted(DATA_DIR.glob(f"conges-scolaires-{_code(calendar)}-*.ics"))
+
+
+def all_periods(calendar: str = FWB.code) -> list[SchoolHoliday]:
+    """Every period of one calendar, the most recent first."""
     return list(
         db.session.scalars(
-            select(SchoolHoliday).order_by(SchoolHoliday.starts_on.desc(), SchoolHoliday.id)
+            select(SchoolHoliday)
+            .where(SchoolHoliday.calendar == _code(calendar))
+            .order_by(SchoolHoliday.starts_on.desc(), SchoolHoliday.id)
         )
     )
 
 
-def _overlapping(starts_on: date, ends_on: date, exclude_id: int | None = None):
+def _overlapping(calendar: str, starts_on: date, ends_on: date, exclude: Iterable[int] = ()):
     stmt = select(SchoolHoliday).where(
-        SchoolHoliday.starts_on <= ends_on, SchoolHoliday.ends_on >= starts_on
+        SchoolHoliday.calendar == calendar,
+        SchoolHoliday.starts_on <= ends_on,
+        SchoolHoliday.ends_on >= starts_on,
     )
-    if exclude_id is not None:
-        stmt = stmt.where(SchoolHoliday.id != exclude_id)
+    excluded = [i for i in exclude if i is not None]
+    if excluded:
+        stmt = stmt.where(SchoolHoliday.id.not_in(excluded))
     return db.session.scalars(stmt.order_by(SchoolHoliday.starts_on)).first()
 
 
 def _check(
-    name: str | None, starts_on: date | None, ends_on: date | None, exclude_id: int | None = None
+    calendar: str,
+    name: str | None,
+    starts_on: date | None,
+    ends_on: date | None,
+    exclude_id: int | None = None,
 ) -> tuple[str, date, date]:
     errors: dict[str | None, list[str]] = {}
     name = " ".join((name or "").split())
@@ -94,7 +135,7 @@ def _check(
                 )
             ]
         else:
-            other = _overlapping(starts_on, ends_on, exclude_id)
+            other = _overlapping(calendar, starts_on, ends_on, [exclude_id])
             if other is not None:
                 errors[None] = [
                     _(
@@ -110,10 +151,18 @@ def _check(
 
 
 def create(
-    name: str | None, starts_on: date | None, ends_on: date | None, *, source: str = "manual"
+    name: str | None,
+    starts_on: date | None,
+    ends_on: date | None,
+    *,
+    calendar: str = FWB.code,
+    source: str = "manual",
 ) -> SchoolHoliday:
-    name, starts_on, ends_on = _check(name, starts_on, ends_on)
-    holiday = SchoolHoliday(name=name, starts_on=starts_on, ends_on=ends_on, source=source)
+    calendar = _code(calendar)
+    name, starts_on, ends_on = _check(calendar, name, starts_on, ends_on)
+    holiday = SchoolHoliday(
+        calendar=calendar, name=name, starts_on=starts_on, ends_on=ends_on, source=source
+    )
     db.session.add(holiday)
     db.session.flush()
     forget_school_holidays()
@@ -123,8 +172,12 @@ def create(
 def update(
     holiday: SchoolHoliday, name: str | None, starts_on: date | None, ends_on: date | None
 ) -> SchoolHoliday:
-    name, starts_on, ends_on = _check(name, starts_on, ends_on, exclude_id=holiday.id)
+    """Change a period; dates an admin sets are no longer provisional."""
+    name, starts_on, ends_on = _check(
+        holiday.calendar, name, starts_on, ends_on, exclude_id=holiday.id
+    )
     holiday.name, holiday.starts_on, holiday.ends_on = name, starts_on, ends_on
+    holiday.provisional = False
     db.session.flush()
     forget_school_holidays()
     return holiday
@@ -134,6 +187,80 @@ def delete(holiday: SchoolHoliday) -> None:
     db.session.delete(holiday)
     db.session.flush()
     forget_school_holidays()
+
+
+def confirm(holidays: Iterable[SchoolHoliday]) -> list[SchoolHoliday]:
+    """Mark provisional periods as confirmed by an admin; those that changed."""
+    changed = [h for h in holidays if h.provisional]
+    for holiday in changed:
+        holiday.provisional = False
+    db.session.flush()
+    return changed
+
+
+def school_year_periods(calendar: str, first_year: int) -> list[SchoolHoliday]:
+    """The periods of one school year of `calendar`, in calendar order."""
+    return sorted(
+        (
+            p
+            for p in all_periods(calendar)
+            if school_rules.school_year_of(p.starts_on) == first_year
+        ),
+        key=lambda p: p.starts_on,
+    )
+
+
+# ------------------------------------------------------------------ the rules
+
+
+def fill_provisional(calendar: str, today: date) -> list[SchoolHoliday]:
+    """Derive from the rules the school years from today's to the one DERIVE_AHEAD away that
+    have no period at all in `calendar`, as provisional periods (a period that would overlap one
+    kept by hand is left out). Idempotent: a year with periods is never touched."""
+    calendar = _code(calendar)
+    known = {school_rules.school_year_of(p.starts_on) for p in all_periods(calendar)}
+    first = max(school_rules.school_year_of(today), school_rules.FIRST_YEAR[calendar])
+    last = school_rules.school_year_of(today + DERIVE_AHEAD)
+    created: list[SchoolHoliday] = []
+    for year in range(first, last + 1):
+        if year in known:
+            continue
+        for period in school_rules.derive(calendar, year):
+            if _overlapping(calendar, period.starts_on, period.ends_on) is not None:
+                continue
+            holiday = SchoolHoliday(
+                calendar=calendar,
+                name=period.name,
+                starts_on=period.starts_on,
+                ends_on=period.ends_on,
+                source="rules",
+                provisional=True,
+            )
+            db.session.add(holiday)
+            db.session.flush()
+            created.append(holiday)
+    forget_school_holidays()
+    return created
+
+
+def calendars_in_use() -> list[str]:
+    """The FWB's calendar, and every other one a site follows."""
+    codes = set(db.session.scalars(select(Site.school_calendar).distinct())) | {FWB.code}
+    return [code for code in SCHOOL_CALENDARS if code in codes]
+
+
+def coverage_of(calendar: str, today: date) -> school_rules.Coverage:
+    rows = db.session.execute(
+        select(SchoolHoliday.starts_on, SchoolHoliday.ends_on, SchoolHoliday.provisional).where(
+            SchoolHoliday.calendar == _code(calendar)
+        )
+    ).all()
+    return school_rules.coverage(calendar, [tuple(row) for row in rows], today)
+
+
+def coverage_alerts(today: date) -> list[school_rules.Coverage]:
+    """The calendars in use whose next twelve months are not covered by confirmed dates."""
+    return [c for c in (coverage_of(code, today) for code in calendars_in_use()) if not c.ok]
 
 
 # ------------------------------------------------------------------ iCalendar
@@ -153,13 +280,16 @@ class ImportReport:
     created: list[SchoolHoliday] = field(default_factory=list)
     renamed: list[SchoolHoliday] = field(default_factory=list)
     unchanged: list[SchoolHoliday] = field(default_factory=list)
+    # Provisional periods the file confirms (same dates) or replaces (other dates, same years).
+    confirmed: list[SchoolHoliday] = field(default_factory=list)
+    replaced: list[SchoolHoliday] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return len(self.created) + len(self.renamed) + len(self.unchanged)
+        return len(self.created) + len(self.renamed) + len(self.unchanged) + len(self.confirmed)
 
     def summary(self) -> str:
-        return _(
+        text = _(
             "%(total)s période(s) dans le fichier : %(created)s ajoutée(s), "
             "%(renamed)s renommée(s), %(unchanged)s déjà à jour.",
             total=self.total,
@@ -167,6 +297,13 @@ class ImportReport:
             renamed=len(self.renamed),
             unchanged=len(self.unchanged),
         )
+        if self.confirmed or self.replaced:
+            text += " " + _(
+                "Dates provisoires : %(confirmed)s confirmée(s), %(replaced)s remplacée(s).",
+                confirmed=len(self.confirmed),
+                replaced=len(self.replaced),
+            )
+        return text
 
 
 class IcalError(HolidayError):
@@ -339,22 +476,43 @@ def _overlaps_within(periods: list[ParsedPeriod]) -> Iterable[str]:
             )
 
 
-def import_ical(data: bytes) -> ImportReport:
-    """Add the file's periods; the same dates as an existing period rename it. All or nothing:
-    IcalError (nothing written) when the file or one of its periods is wrong."""
+def import_ical(data: bytes, calendar: str = FWB.code) -> ImportReport:
+    """Add the file's periods to `calendar`; the same dates as an existing period rename it (and
+    confirm it when it was provisional); the other provisional periods of the school years the
+    file covers, or that it overlaps, are replaced. All or nothing: IcalError (nothing written)
+    when the file or one of its periods is wrong."""
+    calendar = _code(calendar)
     periods = parse_ical(data)
-    report = ImportReport()
+    years = {school_rules.school_year_of(p.starts_on) for p in periods}
+    dates = {(p.starts_on, p.ends_on) for p in periods}
+    provisional = db.session.scalars(
+        select(SchoolHoliday).where(
+            SchoolHoliday.calendar == calendar, SchoolHoliday.provisional.is_(True)
+        )
+    ).all()
+    replaced = [
+        h
+        for h in provisional
+        if (h.starts_on, h.ends_on) not in dates
+        and (
+            school_rules.school_year_of(h.starts_on) in years
+            or any(p.starts_on <= h.ends_on and h.starts_on <= p.ends_on for p in periods)
+        )
+    ]
+    gone = [h.id for h in replaced]
+    report = ImportReport(replaced=replaced)
     errors: list[str] = []
     plan: list[tuple[ParsedPeriod, SchoolHoliday | None]] = []
     for period in periods:
         same = db.session.scalars(
             select(SchoolHoliday).where(
+                SchoolHoliday.calendar == calendar,
                 SchoolHoliday.starts_on == period.starts_on,
                 SchoolHoliday.ends_on == period.ends_on,
             )
         ).first()
         if same is None:
-            other = _overlapping(period.starts_on, period.ends_on)
+            other = _overlapping(calendar, period.starts_on, period.ends_on, gone)
             if other is not None:
                 errors.append(
                     _(
@@ -371,9 +529,13 @@ def import_ical(data: bytes) -> ImportReport:
         plan.append((period, same))
     if errors:
         raise IcalError(errors)
+    for holiday in replaced:
+        db.session.delete(holiday)
+    db.session.flush()
     for period, same in plan:
         if same is None:
             holiday = SchoolHoliday(
+                calendar=calendar,
                 name=period.name,
                 starts_on=period.starts_on,
                 ends_on=period.ends_on,
@@ -381,6 +543,9 @@ def import_ical(data: bytes) -> ImportReport:
             )
             db.session.add(holiday)
             report.created.append(holiday)
+        elif same.provisional:
+            same.name, same.provisional, same.source = period.name, False, "ical"
+            report.confirmed.append(same)
         elif same.name != period.name:
             same.name = period.name
             report.renamed.append(same)
@@ -391,6 +556,50 @@ def import_ical(data: bytes) -> ImportReport:
     return report
 
 
-def import_file(path: Path | str | None = None) -> ImportReport:
-    """Import an .ics file from disk (the packaged 2025–2026 calendar by default)."""
-    return import_ical(Path(path or PACKAGED_FILE).read_bytes())
+def import_file(path: Path | str, calendar: str = FWB.code) -> ImportReport:
+    """Import an .ics file from disk into `calendar`."""
+    return import_ical(Path(path).read_bytes(), calendar)
+
+
+@dataclass
+class PackagedReport:
+    """What `import_packaged` did, per calendar: one report per packaged file, and the
+    provisional periods derived after them."""
+
+    files: dict[str, list[tuple[Path, ImportReport]]] = field(default_factory=dict)
+    derived: dict[str, list[SchoolHoliday]] = field(default_factory=dict)
+
+    @property
+    def created(self) -> int:
+        imported = sum(len(r.created) for rows in self.files.values() for _p, r in rows)
+        return imported + sum(len(rows) for rows in self.derived.values())
+
+    def lines(self) -> list[str]:
+        out = []
+        for code, rows in self.files.items():
+            calendar = school_calendar(code)
+            for path, report in rows:
+                out.append(f"{calendar.short} {path.name} : {report.summary()}")
+            out.append(
+                _(
+                    "%(calendar)s : %(n)s période(s) provisoire(s) calculée(s) selon les règles.",
+                    calendar=calendar.short,
+                    n=len(self.derived.get(code, [])),
+                )
+            )
+        return out
+
+    def summary(self) -> str:
+        return " ".join(self.lines())
+
+
+def import_packaged(today: date | None = None) -> PackagedReport:
+    """Load every packaged file of every school calendar, then derive the years after them
+    (fill_provisional). Idempotent: run again, it changes nothing. IcalError (nothing written
+    by that file) when a packaged period overlaps one kept by hand."""
+    today = today or today_in_brussels()
+    report = PackagedReport()
+    for code in SCHOOL_CALENDARS:
+        report.files[code] = [(path, import_file(path, code)) for path in packaged_files(code)]
+        report.derived[code] = fill_provisional(code, today)
+    return report

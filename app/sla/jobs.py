@@ -13,7 +13,8 @@ of its own (one failure is logged and leaves the others alone):
 - unanswered after RELAIS_INFO_CLOSE_DAYS business days → the ticket is closed by the system
   (workflow action CLOSE_UNANSWERED, event "closed_unanswered" saying why).
 
-Business days count on the calendar of the supplier holding the ticket. Each step is idempotent:
+Business days count on the calendar of the supplier holding the ticket, with the school calendar
+of the ticket's site. Each step is idempotent:
 rows are checked again under the ticket's row lock, so two runs at once do the work once.
 """
 
@@ -27,10 +28,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs import job_context
-from app.models import ServiceClock, Supplier, Ticket, TicketPause
+from app.models import ServiceClock, Site, Supplier, Ticket, TicketPause
 from app.models.types import utcnow
 from app.sla import clocks, pauses
-from app.sla.calendar import BusinessCalendar
+from app.sla.calendar import FWB, SCHOOL_CALENDARS, BusinessCalendar
 from app.sla.loading import calendar_for
 from app.sla.settings import close_days, reminder_days, warning_minutes
 from app.tickets import activity
@@ -45,19 +46,21 @@ def day_minutes(cal: BusinessCalendar) -> int:
 
 
 def _calendars() -> list[BusinessCalendar]:
-    """The calendars in use: the default one, and one with the school holidays off if a
-    supplier follows them (the widest bound of both keeps the queries exact)."""
-    found = [calendar_for(None)]
+    """The calendars in use: for each school calendar of a site, the default one and one with
+    the school holidays off if a supplier follows them (the widest bound of all keeps the
+    queries exact)."""
     follower = db.session.scalar(
         select(Supplier).where(Supplier.follows_school_holidays.is_(True)).limit(1)
     )
+    codes = sorted(set(db.session.scalars(select(Site.school_calendar).distinct())) | {FWB.code})
+    found = [calendar_for(None, school=code) for code in codes]
     if follower is not None:
-        found.append(calendar_for(follower))
+        found += [calendar_for(follower, school=code) for code in codes]
     return found
 
 
 def _ticket_calendar(ticket: Ticket) -> BusinessCalendar:
-    return calendar_for(ticket.supplier)
+    return calendar_for(ticket.supplier, site=ticket.site)
 
 
 # ------------------------------------------------------------------ warnings
@@ -228,3 +231,23 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
         if any(result.values()):
             log.info("service levels: %s", result)
         return result
+
+
+# ------------------------------------------------------------------ school holidays
+
+
+def extend_school_holidays(now: datetime | None = None) -> dict[str, int]:
+    """Daily: give every school calendar provisional dates (derived from its rules) for the
+    school years ahead that have none yet, so that the calendars never run out."""
+    from app.sla.holidays import fill_provisional
+    from app.tickets.planning import to_local
+
+    with job_context():
+        today = to_local(now or utcnow()).date()
+        added = 0
+        for code in SCHOOL_CALENDARS:
+            added += len(fill_provisional(code, today))
+        db.session.commit()
+        if added:
+            log.info("school holidays: %s provisional period(s) derived", added)
+        return {"added": added}

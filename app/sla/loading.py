@@ -1,10 +1,13 @@
-"""Build the business calendar from the configuration and the SchoolHoliday rows.
+"""Build the business calendar from the configuration, the site's school calendar and the
+SchoolHoliday rows.
 
 Settings (read with current_app.config.get, these defaults otherwise):
 - RELAIS_SERVICE_HOURS: "09:00-17:00", the local (Europe/Brussels) service hours;
 - RELAIS_SERVICE_DAYS: "1-5", the service days, Monday = 1 ("1-5", "1,2,4", "1-3,5").
 
-The school holiday periods are read once per request or job (kept on flask.g).
+A site follows one school calendar (Site.school_calendar: the FWB's, or the German-speaking
+Community's): its holidays and its own day count for the visits planned there and the clocks of
+its tickets. Each calendar's periods are read once per request or job (kept on flask.g).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.calendar import SchoolHoliday
-from app.sla.calendar import BusinessCalendar
+from app.sla.calendar import FWB, BusinessCalendar, SchoolCalendar, school_calendar
 
 DEFAULT_SERVICE_HOURS = "09:00-17:00"
 DEFAULT_SERVICE_DAYS = "1-5"
@@ -55,25 +58,36 @@ def parse_service_days(raw: str) -> frozenset[int]:
     return frozenset(days)
 
 
-def named_school_holidays() -> tuple[tuple[date, date, str], ...]:
-    """All SchoolHoliday periods as (first day, last day, name), sorted; one query per request
-    or job (kept on flask.g)."""
-    if has_app_context() and _G_KEY in g:
-        return g.get(_G_KEY)
+def school_calendar_of(site=None) -> SchoolCalendar:
+    """The school calendar a site follows (the FWB's when there is no site)."""
+    return school_calendar(getattr(site, "school_calendar", None))
+
+
+def named_school_holidays(calendar: str = FWB.code) -> tuple[tuple[date, date, str], ...]:
+    """The SchoolHoliday periods of one school calendar as (first day, last day, name), sorted;
+    one query per calendar and request or job (kept on flask.g)."""
+    kept = g.setdefault(_G_KEY, {}) if has_app_context() else {}
+    if calendar in kept:
+        return kept[calendar]
     rows = db.session.execute(
-        select(SchoolHoliday.starts_on, SchoolHoliday.ends_on, SchoolHoliday.name).order_by(
-            SchoolHoliday.starts_on
-        )
+        select(SchoolHoliday.starts_on, SchoolHoliday.ends_on, SchoolHoliday.name)
+        .where(SchoolHoliday.calendar == calendar)
+        .order_by(SchoolHoliday.starts_on)
     ).all()
-    periods = tuple((row.starts_on, row.ends_on, row.name) for row in rows)
-    if has_app_context():
-        setattr(g, _G_KEY, periods)
-    return periods
+    kept[calendar] = tuple((row.starts_on, row.ends_on, row.name) for row in rows)
+    return kept[calendar]
 
 
-def school_holiday_periods() -> tuple[tuple[date, date], ...]:
-    """All SchoolHoliday periods as (first day, last day) pairs (see named_school_holidays)."""
-    return tuple((starts_on, ends_on) for starts_on, ends_on, _name in named_school_holidays())
+def school_holiday_periods(calendar: str = FWB.code) -> tuple[tuple[date, date], ...]:
+    """One calendar's periods as (first day, last day) pairs (see named_school_holidays)."""
+    return tuple((first, last) for first, last, _name in named_school_holidays(calendar))
+
+
+def school_days(site=None) -> tuple[tuple[tuple[date, date, str], ...], SchoolCalendar]:
+    """What a visit at `site` is checked against (app.tickets.planning.visit_warning): the named
+    holidays of its school calendar, and that calendar."""
+    calendar = school_calendar_of(site)
+    return named_school_holidays(calendar.code), calendar
 
 
 def forget_school_holidays() -> None:
@@ -82,9 +96,9 @@ def forget_school_holidays() -> None:
         g.pop(_G_KEY, None)
 
 
-def _periods(school_holidays: Iterable | None) -> tuple[tuple[date, date], ...]:
+def _periods(school_holidays: Iterable | None, calendar: str) -> tuple[tuple[date, date], ...]:
     if school_holidays is None:
-        return school_holiday_periods()
+        return school_holiday_periods(calendar)
     out = []
     for item in school_holidays:
         if isinstance(item, SchoolHoliday):
@@ -94,12 +108,16 @@ def _periods(school_holidays: Iterable | None) -> tuple[tuple[date, date], ...]:
     return tuple(out)
 
 
-def calendar_for(supplier=None, *, school_holidays=None) -> BusinessCalendar:
-    """The business calendar of `supplier` (or the default one).
+def calendar_for(
+    supplier=None, *, site=None, school: str | None = None, school_holidays=None
+) -> BusinessCalendar:
+    """The business calendar of `supplier` (or the default one) for a ticket at `site`.
 
-    `school_holidays`: the periods to use, as SchoolHoliday rows or (first, last[, name]) tuples;
-    None reads them from the database. They always feed is_school_day, and count as days off
-    when the supplier follows school holidays (Supplier.follows_school_holidays).
+    The site's school calendar (`school`, a code, when given; the FWB's without either) gives
+    the own day that is closed (27 September or 15 November) and the school holidays.
+    `school_holidays`: the periods to use, as SchoolHoliday rows or (first, last[, name])
+    tuples; None reads them from the database. They always feed is_school_day, and count as days
+    off when the supplier follows school holidays (Supplier.follows_school_holidays).
     """
     config = current_app.config
     opens, closes = parse_service_hours(
@@ -108,7 +126,8 @@ def calendar_for(supplier=None, *, school_holidays=None) -> BusinessCalendar:
     weekdays = parse_service_days(
         config.get("RELAIS_SERVICE_DAYS", DEFAULT_SERVICE_DAYS) or DEFAULT_SERVICE_DAYS
     )
-    periods = _periods(school_holidays)
+    calendar = school_calendar(school) if school else school_calendar_of(site)
+    periods = _periods(school_holidays, calendar.code)
     follows = bool(getattr(supplier, "follows_school_holidays", False))
     return BusinessCalendar(
         opens=opens,
@@ -116,4 +135,5 @@ def calendar_for(supplier=None, *, school_holidays=None) -> BusinessCalendar:
         weekdays=weekdays,
         periods_off=periods if follows else (),
         school_holidays=periods,
+        school=calendar,
     )

@@ -58,7 +58,7 @@ def _calendar_of(ticket: Ticket, calendar):
         return calendar
     from app.sla.loading import calendar_for  # the business calendar (app.sla)
 
-    return calendar_for(ticket.supplier)
+    return calendar_for(ticket.supplier, site=ticket.site)
 
 
 def add_school_days(start: datetime, days: int, calendar) -> datetime:

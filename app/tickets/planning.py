@@ -1,7 +1,8 @@
 """Dates of visits: local Brussels time in forms, UTC in the database, the portal's wording.
 
 Pure functions (Babel formats the French dates; no Flask). A visit on a weekend, a Belgian
-public holiday, 27 September, in the FWB school holidays or on a Wednesday afternoon asks for a
+public holiday, the school calendar's own day (27 September, or 15 November in the
+German-speaking Community), in the school's holidays or on a Wednesday afternoon asks for a
 confirmation (visit_warning). A visit is planned at most `horizon` days ahead and recorded at
 most `horizon` days back (horizon_problem); the message that announces it never keeps the
 « DATE » and « HEURE » placeholders (fill_placeholders).
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 
-from app.sla.calendar import FWB_DAY_NAME, is_fwb_day, public_holiday_name
+from app.sla.calendar import FWB, SchoolCalendar, public_holiday_name
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 LOCALE = "fr_BE"
@@ -120,12 +121,14 @@ def _confirmation(subject: str, reasons: list[str]) -> str:
 
 
 def visit_reasons(
-    instant: datetime, school_holidays: Iterable[tuple[date, date, str]] = ()
+    instant: datetime,
+    school_holidays: Iterable[tuple[date, date, str]] = (),
+    school_calendar: SchoolCalendar = FWB,
 ) -> list[str]:
     """Why a visit at `instant` needs a confirmation, in French: weekend, Belgian public holiday
-    (its name), 27 September, FWB school holiday (the period's name), Wednesday afternoon.
-    `school_holidays`: (first day, last day, name) periods (app.sla.loading.named_school_holidays).
-    Empty when the day is an ordinary school day."""
+    (its name), the school calendar's own day, school holiday (the period's name), Wednesday
+    afternoon. `school_holidays`: the (first day, last day, name) periods of `school_calendar`,
+    the site's (app.sla.loading.school_days). Empty when the day is an ordinary school day."""
     local = to_local(instant)
     day = local.date()
     reasons = []
@@ -134,8 +137,8 @@ def visit_reasons(
     holiday = public_holiday_name(day)
     if holiday:
         reasons.append(f"un jour férié ({holiday})")
-    if is_fwb_day(day):
-        reasons.append(f"la {FWB_DAY_NAME}, jour de congé des écoles")
+    if school_calendar.is_own_day(day):
+        reasons.append(f"la {school_calendar.day_name}, jour de congé des écoles")
     for starts_on, ends_on, name in school_holidays:
         if starts_on <= day <= ends_on:
             reasons.append(f"un jour de congé scolaire (« {name} »)")
@@ -146,13 +149,15 @@ def visit_reasons(
 
 
 def visit_warning(
-    instant: datetime, school_holidays: Iterable[tuple[date, date, str]] = ()
+    instant: datetime,
+    school_holidays: Iterable[tuple[date, date, str]] = (),
+    school_calendar: SchoolCalendar = FWB,
 ) -> str | None:
     """The confirmation to ask before planning a visit at `instant`, or None (see visit_reasons).
 
     « Le mercredi 18 février est un jour de congé scolaire (« Congé de détente (Carnaval) ») :
     confirmez-vous cette date ? »"""
-    reasons = visit_reasons(instant, school_holidays)
+    reasons = visit_reasons(instant, school_holidays, school_calendar)
     if not reasons:
         return None
     local = to_local(instant)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from app.core.htmx import wants_fragment
 from app.extensions import db
 from app.models import TicketEvent
-from app.sla.loading import named_school_holidays
+from app.sla.loading import school_days
 from app.tickets import planning, service
 from app.tickets.action_forms import ACTION_FORMS, ActionForm, VisitForm, fill_choices
 from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
@@ -122,7 +122,7 @@ def act(reference: str, action: str):
         return respond(ticket, status=422, bound=form)
     if isinstance(form, VisitForm):
         instant = form.planned_at()
-        warning = planning.visit_warning(instant, named_school_holidays()) if instant else None
+        warning = planning.visit_warning(instant, *school_days(ticket.site)) if instant else None
         if warning and not form.confirm_weekend.data:
             form.weekend_warning = warning
             return respond(ticket, status=422, bound=form)
@@ -170,6 +170,6 @@ def visit_message(reference: str, action: str):
     form.refresh_message()
     instant = form.planned_at()
     form.weekend_warning = (
-        planning.visit_warning(instant, named_school_holidays()) if instant else None
+        planning.visit_warning(instant, *school_days(ticket.site)) if instant else None
     )
     return render_template("tickets/_visit_message.html", form=form, ticket=ticket, live=True)
