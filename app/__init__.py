@@ -27,6 +27,9 @@ def create_app(config: Mapping | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.update(settings)
+    from app.core import input as input_layer
+
+    input_layer.register(app)  # before any route: the request class and the URL converters
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -105,6 +105,28 @@ def test_errors_name_their_lines_and_nothing_is_written(world, tmp_path):
     assert count() == 0
 
 
+def test_a_control_character_refuses_its_line_and_nothing_is_written(world, tmp_path, app):
+    path = write(
+        tmp_path,
+        "EN01-LOT04-00001;SN-1;Portable;Lot 04;1234;5678;Meuse Informatique;\n"
+        "EN01-LOT04-00002;SN-\x002;Portable;Lot 04;1234;5678;Meuse Informatique;\n"
+        "EN01-LOT04-00003;SN-3;Port\x07able;Lot 04;1234;5678;Meuse Informatique;\n",
+    )
+    with pytest.raises(EquipmentFileError) as caught:
+        import_equipment(path)
+    db.session.rollback()
+    text = str(caught.value)
+    assert "Ligne 3 : caractère de contrôle (U+0000) dans serial." in text
+    assert "Ligne 4 : caractère de contrôle (U+0007) dans model." in text
+    assert "Ligne 2" not in text
+    assert count() == 0
+    result = app.test_cli_runner().invoke(args=["equipment", "import", path])
+    assert result.exit_code == 1
+    assert "rien n'a été importé" in result.output
+    assert "Traceback" not in result.output
+    assert count() == 0
+
+
 def test_missing_columns_are_named(world, tmp_path):
     path = write(tmp_path, "x;y\n", header="label;model\n")
     with pytest.raises(EquipmentFileError) as caught:

@@ -158,6 +158,10 @@ def test_dtend_is_exclusive_and_may_be_missing(app):
             ics(event("Bon", "20270104", "20270105")).replace(b"Bon", b"B\xe9b\xe9"),
             "Ligne 6 : le fichier n’est pas du texte UTF-8.",
         ),
+        (
+            ics(event("Cong\x00é", "20270104", "20270105")),
+            "Événement 1 (ligne 4) : le nom contient un caractère de contrôle (U+0000).",
+        ),
     ],
     ids=[
         "end-before-start",
@@ -172,6 +176,7 @@ def test_dtend_is_exclusive_and_may_be_missing(app):
         "empty",
         "not-ical",
         "not-utf8",
+        "nul-in-name",
     ],
 )
 def test_a_bad_file_writes_nothing(app, data, message):

@@ -398,6 +398,15 @@ BAD_FILES = {
     "only byte-order marks": ("\ufeff\ufeff\r\n".encode(), ["Le fichier est vide."]),
     "header only": (csv_bytes([]), ["ne contient que l'en-tête"]),
     "truncated gzip": (gzip.compress(csv_bytes(GOOD_ROWS))[:200], ["gzip"]),
+    # PostgreSQL refuses a NUL mid-import (a traceback), SQLite stored it: a refused line now.
+    "NUL byte": (
+        with_line(2, row(**{"Nom de l'établissement": "Ecole\x00 du Centre"})),
+        ["Ligne 4 : Nom de l'établissement contient un caractère de contrôle (U+0000)."],
+    ),
+    "escape character": (
+        with_line(0, row(**{"Localité de l'implantation": "BOR\x1bLON"})),
+        ["Ligne 2 : Localité de l'implantation contient un caractère de contrôle (U+001B)."],
+    ),
 }
 
 
@@ -470,6 +479,26 @@ def test_command_refuses_a_bad_file_in_french(app, tmp_path):
     assert "Ligne 4 : N° FASE de l'implantation « abc » n'est pas un nombre." in result.stderr
     assert "Error" not in result.output
     assert counts() == (0, 0)
+
+
+def test_command_refuses_a_nul_byte_without_a_traceback(app, tmp_path):
+    bad = row(fi=5140, **{"Adresse de l'implantation": "Rue\x00 Haute 1"})
+    path = write(tmp_path, "nul.csv", csv_bytes([*GOOD_ROWS, bad]))
+    result = app.test_cli_runner().invoke(args=["schools", "import", str(path)])
+    assert result.exit_code == 1
+    assert "Fichier refusé, rien n'a été importé." in result.stderr
+    assert "Ligne 7 : Adresse de l'implantation contient un caractère de contrôle" in plain(
+        result.stderr
+    )
+    assert "Traceback" not in result.output
+    assert counts() == (0, 0)
+
+
+def test_bidirectional_controls_and_decomposed_accents_are_normalised(app, tmp_path):
+    name = "Ecole Saint-Jose\u0301ph\u202e"
+    import_schools(write(tmp_path, "f.csv", csv_bytes([row(**{"Nom de l'établissement": name})])))
+    db.session.commit()
+    assert db.session.scalar(select(Establishment.name)) == "Ecole Saint-Joséph"
 
 
 def test_command_reports_a_missing_file(app, tmp_path):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.auth.roles import roles_invitable_by
+from app.core.forms import Form, QueryForm
+from app.core.input import parse_id
 from app.models import ROLE_VALUES, Role
 
 try:  # WTForms 3.3 deprecates (value, label) tuples
@@ -26,7 +27,7 @@ def _choices(pairs) -> list:
     return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(
         _l("Adresse e-mail"),
         validators=[
@@ -42,7 +43,7 @@ class InviteForm(FlaskForm):
         render_kw={"autocomplete": "off"},
     )
     role = SelectField(_l("Rôle"), validators=[DataRequired(_l("Choisissez un rôle."))])
-    supplier = SelectField(_l("Société"), coerce=int, validate_choice=False, default=0)
+    supplier = SelectField(_l("Société"), coerce=parse_id, validate_choice=False, default=0)
     site = StringField(
         _l("Implantation"),
         validators=[Length(max=200)],
@@ -74,11 +75,8 @@ class InviteForm(FlaskForm):
         return {value for value, _label in self.offered}
 
 
-class UserSearchForm(FlaskForm):
-    """The filters above the list of accounts (GET, no CSRF: it changes nothing)."""
-
-    class Meta:
-        csrf = False
+class UserSearchForm(QueryForm):
+    """The filters above the list of accounts."""
 
     q = StringField(
         _l("Nom ou adresse e-mail"), validators=[Optional(), Length(max=120)], default=""

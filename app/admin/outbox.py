@@ -11,24 +11,20 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional
 
 from app.admin.views import bp
 from app.auth.access import admin_required
-from app.core.forms import EmptyForm
+from app.core.forms import EmptyForm, Form, QueryForm
 from app.core.htmx import wants_fragment
 from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus
 from app.notify import admin as outbox_admin
 
 
-class OutboxSearchForm(FlaskForm):
-    """The search above the list (GET, no CSRF: it changes nothing)."""
-
-    class Meta:
-        csrf = False
+class OutboxSearchForm(QueryForm):
+    """The search above the list."""
 
     q = StringField(
         _l("Destinataire ou demande"),
@@ -37,7 +33,7 @@ class OutboxSearchForm(FlaskForm):
     )
 
 
-class ResendShownForm(FlaskForm):
+class ResendShownForm(Form):
     """« Renvoyer tous les échecs affichés »: the ids of the failed rows the page showed."""
 
     ids = HiddenField(validators=[Optional(), Length(max=4000)])

@@ -17,6 +17,7 @@ from app.auth.roles import USER_LIST_ROLES, can_invite, roles_invitable_by
 from app.core.filters import datetime_fr
 from app.core.forms import EmptyForm
 from app.core.htmx import render
+from app.core.input import page_number
 from app.extensions import db
 from app.models import Invitation, Role, Site, Supplier, User
 from app.models.types import utcnow
@@ -34,7 +35,7 @@ def _like(text: str) -> str:
 
 
 def _page_number() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_number(request.args.get("page"))
 
 
 # ------------------------------------------------------------------ accounts

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
+from app.core.forms import Form
 
-class CreateLinkForm(FlaskForm):
+
+class CreateLinkForm(Form):
     """One button: only the CSRF token."""
 
 
-class RegenerateForm(FlaskForm):
+class RegenerateForm(Form):
     confirm = BooleanField(
         _l("Je comprends que l’ancien lien cessera de fonctionner"),
         validators=[

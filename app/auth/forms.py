@@ -7,15 +7,15 @@ from typing import ClassVar
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, StopValidation
 
 from app.auth.strength import assess
+from app.core.forms import Form
 from app.notify import preferences
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(
         _l("Adresse e-mail"),
         validators=[
@@ -73,7 +73,7 @@ def meter_attrs(known: dict | None = None) -> dict:
     return attrs
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     """Base of every form that sets a password: the `password` field carries the meter."""
 
     password_user_inputs: tuple = ()
@@ -112,7 +112,7 @@ class SignupForm(NewPasswordForm):
     )
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = EmailField(
         _l("Adresse e-mail"),
         validators=[
@@ -135,7 +135,7 @@ class ResetPasswordForm(NewPasswordForm):
     )
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     full_name = _full_name_field()
 
 
@@ -155,7 +155,7 @@ class PasswordChangeForm(NewPasswordForm):
 # ------------------------------------------------------------------ « E-mails que je reçois »
 
 
-class MailPreferencesForm(FlaskForm):
+class MailPreferencesForm(Form):
     """One checkbox per group of ticket mail the role sees (app.notify.preferences).
 
     Built by `mail_preferences_form`: an unticked (absent) box turns its group off; keys of groups

@@ -7,10 +7,11 @@ import re
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
+from app.core.input import parse_int
 from app.extensions import db
 from app.models import Establishment, Site, Supplier
 
-_SITE_CODE = re.compile(r"^\s*(?:FE\s*)?(\d{1,7})\s*[:/\-\s]\s*(?:FI\s*)?(\d{1,7})\s*$", re.I)
+_SITE_CODE = re.compile(r"^\s*(?:FE\s*)?([0-9]{1,7})\s*[:/\-\s]\s*(?:FI\s*)?([0-9]{1,7})\s*$", re.I)
 
 
 def find_supplier_by_name(name: str) -> Supplier | None:
@@ -61,8 +62,8 @@ def search_sites(query: str, limit: int = 10) -> list[Site]:
         site = find_site(*code)
         return [site] if site else []
     stmt = select(Site).join(Site.establishment).options(joinedload(Site.establishment))
-    if query.isdigit():
-        number = int(query)
+    number = parse_int(query, minimum=0)
+    if number is not None:
         stmt = stmt.where(
             or_(Site.fi == number, Establishment.fase == number, Site.postal_code == query)
         )

@@ -1,4 +1,9 @@
-"""Error pages in the site's layout, in French; a CSRF failure is a clear message, not a 400."""
+"""Error pages in the site's layout, in French; a CSRF failure is a clear message, not a 400.
+
+An htmx request (not a boosted link, which wants the whole page) gets the message alone, sent to
+the page's #request-error area (HX-Retarget): htmx swaps error answers too (base.html), and a
+whole page swapped into the form that asked would nest the page, menu included, in itself.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from app.core.htmx import wants_fragment
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +35,16 @@ MESSAGES = {
 }
 
 
+ERROR_AREA = "#request-error"
+
+
 def _page(code: int, title=None, message=None):
-    default_title, default_message = MESSAGES.get(code, MESSAGES[500])
-    return (
-        render_template(
-            "errors/error.html",
-            code=code,
-            title=title or default_title,
-            message=message or default_message,
-        ),
-        code,
-    )
+    default_title, default_message = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
+    context = {"code": code, "title": title or default_title, "message": message or default_message}
+    if wants_fragment():
+        headers = {"HX-Retarget": ERROR_AREA, "HX-Reswap": "innerHTML show:top"}
+        return render_template("errors/_message.html", **context), code, headers
+    return render_template("errors/error.html", **context), code
 
 
 def register(app: Flask) -> None:
@@ -56,9 +62,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = exc.code or 500
-        if code not in MESSAGES:
-            return exc
-        return _page(code)
+        if code in MESSAGES or (code >= 400 and wants_fragment()):
+            return _page(code)
+        return exc  # a redirect (308 to the address with its slash), or a rare status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

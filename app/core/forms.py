@@ -1,13 +1,125 @@
-"""Form pieces every area shares."""
+"""Form pieces every area shares, starting with the base every form derives from."""
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlsplit
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage, MultiDict
+from wtforms import DateField as _DateField
+from wtforms import FileField, HiddenField, PasswordField, TextAreaField
+from wtforms import IntegerField as _IntegerField
+
+from app.core.input import clean_text, parse_int
+
+TEXT_EXPECTED = _l("Ce champ attend du texte, pas un fichier.")
+FILE_EXPECTED = _l("Ce champ attend un fichier.")
 
 
-class EmptyForm(FlaskForm):
+def _shape(field) -> str:
+    """How a field takes its text: "file", "as-typed" (passwords), "lines" or "line"."""
+    if isinstance(field, FileField):
+        return "file"
+    if isinstance(field, PasswordField):
+        return "as-typed"
+    # A hidden field carries what the page wrote (a generated visit message keeps its lines).
+    if isinstance(field, TextAreaField | HiddenField):
+        return "lines"
+    return "line"
+
+
+def sort_parts(form, formdata) -> tuple[MultiDict, dict[str, object]]:
+    """The values each field may take, shaped for it, and the fields sent the wrong kind of part.
+
+    The request already cleaned every text (app.core.input.CleanRequest); this part needs the
+    fields: one-line text loses its line breaks, and a file part never reaches a text field (nor
+    text a file field), where WTForms and the views would take it for what it is not."""
+    shapes = {field.name: _shape(field) for field in form}
+    kept, misplaced = MultiDict(), {}
+    for key, value in formdata.items(multi=True):
+        shape = shapes.get(key)
+        if shape is None:  # not a field of this form: left alone
+            kept.add(key, value)
+        elif shape == "file":
+            if isinstance(value, FileStorage):
+                kept.add(key, value)
+            else:
+                misplaced[key] = FILE_EXPECTED
+        elif isinstance(value, str):
+            if shape != "as-typed":
+                value = clean_text(value, multiline=shape == "lines")
+            kept.add(key, value)
+        else:  # a file part, or a JSON list or number
+            misplaced[key] = TEXT_EXPECTED
+    return kept, misplaced
+
+
+class Form(FlaskForm):
+    """The base of every form (CSRF-protected): Relais' input rules apply to each field.
+
+    A base class (and its Meta) rather than a filter on each field: a field added tomorrow
+    follows the rules without anyone writing them again (tests check every form derives from it).
+    """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            form.misplaced_parts = {}
+            if formdata is None:
+                return None
+            formdata, form.misplaced_parts = sort_parts(form, formdata)
+            return formdata
+
+    misplaced_parts: dict[str, object]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            message = self.misplaced_parts.get(field.name)
+            if message is not None:
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
+
+
+class QueryForm(Form):
+    """A form read from the query string (searches, filters): GET, no CSRF, it changes nothing."""
+
+    class Meta:
+        csrf = False
+
+
+class IntegerField(_IntegerField):
+    """A whole number in ASCII digits, 0 to app.core.input.MAX_ID (int() reads « ٣ » as 3)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = parse_int(valuelist[0], minimum=0)
+            if self.data is None:
+                raise ValueError(str(_l("Indiquez un nombre entier.")))
+
+
+# Days a person may mean; beyond them the date arithmetic of plans and figures overflows.
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2999, 12, 31)
+
+
+class DateField(_DateField):
+    """<input type=date>: a real day between MIN_DATE and MAX_DATE, or a French message."""
+
+    def process_formdata(self, valuelist):
+        message = str(_l("Indiquez une date valide (jour, mois, année)."))
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(message) from exc
+        if self.data is not None and not MIN_DATE <= self.data <= MAX_DATE:
+            self.data = None
+            raise ValueError(message)
+
+
+class EmptyForm(Form):
     """A one-button POST (logout, deactivate…): only the CSRF token."""
 
 

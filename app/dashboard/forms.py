@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, Form, SelectField
+from wtforms import SelectField
 from wtforms.validators import Optional
 
+from app.core.forms import DateField, QueryForm
 from app.dashboard.figures import Period
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3 * 366
 
 
-class PeriodForm(Form):
+class PeriodForm(QueryForm):
     du = DateField(_l("Du"), validators=[Optional()])
     au = DateField(_l("Au"), validators=[Optional()])
     groupe = SelectField(

@@ -14,6 +14,7 @@ from flask_babel import format_decimal, format_percent
 from flask_login import current_user, login_required
 
 from app.auth.access import en_staff_required
+from app.core.input import parse_id
 from app.dashboard import exports, svg
 from app.dashboard.figures import dashboard as compute
 from app.dashboard.forms import PeriodForm
@@ -118,7 +119,7 @@ def supplier(supplier_id: int):
 @login_required
 def export(what: str, fmt: str):
     try:
-        supplier_id = export_scope(current_user, request.args.get("fournisseur", type=int))
+        supplier_id = export_scope(current_user, request.args.get("fournisseur", type=parse_id))
     except PermissionError:
         abort(403)
     if supplier_id is not None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import or_, select
 
+from app.core.input import clean_text, control_character
 from app.extensions import db
 from app.models import Equipment, Establishment, Site, Supplier
 
@@ -169,20 +170,23 @@ def import_equipment(source) -> EquipmentImportReport:
             [f"Ligne 1 : colonnes manquantes : {', '.join(missing)} (en-tête lu : {header})."]
         )
 
-    raw: list[tuple[int, dict[str, str]]] = []
+    raw: list[tuple[int, dict[str, str], list[str]]] = []
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
-        raw.append(
-            (
-                line,
-                {c: (values[i].strip() if i < len(values) else "") for c, i in columns.items()},
-            )
-        )
+        fields = {c: (values[i] if i < len(values) else "") for c, i in columns.items()}
+        # A NUL or another control character refuses the line; the rest is shaped as the web
+        # forms shape one-line text (app.core.input).
+        controls = [
+            f"caractère de contrôle ({control_character(v)}) dans {c}"
+            for c, v in fields.items()
+            if control_character(v)
+        ]
+        raw.append((line, {c: clean_text(v, multiline=False) for c, v in fields.items()}, controls))
     if not raw:
         raise EquipmentFileError(["Le fichier ne contient aucune ligne de matériel."])
 
-    sites = _sites({(r["fe"], r["fi"]) for _, r in raw})
+    sites = _sites({(r["fe"], r["fi"]) for _, r, _c in raw})
     suppliers = {
         name.casefold(): sid
         for sid, name in db.session.execute(select(Supplier.id, Supplier.name)).all()
@@ -190,8 +194,8 @@ def import_equipment(source) -> EquipmentImportReport:
     errors: list[str] = []
     rows: list[_Row] = []
     seen: dict[str, int] = {}
-    for line, r in raw:
-        problems = []
+    for line, r, controls in raw:
+        problems = list(controls)
         label, serial = _identifier(r.get("label", "")), _identifier(r.get("serial", ""))
         if not label and not serial:
             problems.append("ni étiquette ni numéro de série")

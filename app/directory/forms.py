@@ -1,16 +1,17 @@
-"""Directory forms: the searches (GET, no CSRF: they change nothing) and the supplier's contact."""
+"""Directory forms: the searches (query strings) and the supplier's contact."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import EmailField, Form, SearchField, SelectField, TelField
+from wtforms import EmailField, SearchField, SelectField, TelField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from app.core.forms import Form, QueryForm
+from app.core.input import parse_id
 from app.directory.queries import MAX_QUERY
 
 
-class SchoolSearchForm(Form):
+class SchoolSearchForm(QueryForm):
     q = SearchField(
         _l("Rechercher une école"),
         validators=[Optional(), Length(max=MAX_QUERY)],
@@ -18,14 +19,7 @@ class SchoolSearchForm(Form):
     )
 
 
-def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-class EquipmentSearchForm(Form):
+class EquipmentSearchForm(QueryForm):
     q = SearchField(
         _l("Rechercher du matériel"),
         validators=[Optional(), Length(max=MAX_QUERY)],
@@ -37,9 +31,7 @@ class EquipmentSearchForm(Form):
         },
     )
     lot = SelectField(_l("Lot"), choices=[], validate_choice=False)
-    fournisseur = SelectField(
-        _l("Fournisseur"), choices=[], coerce=_int_or_none, validate_choice=False
-    )
+    fournisseur = SelectField(_l("Fournisseur"), choices=[], coerce=parse_id, validate_choice=False)
 
     def fill_choices(self, lots: list[str], suppliers: list[tuple[int, str]]) -> None:
         self.lot.choices = [("", _l("Tous les lots"))] + [(lot, lot) for lot in lots]
@@ -52,11 +44,7 @@ class EquipmentSearchForm(Form):
 PHONE_PATTERN = r"^\+?[0-9][0-9 ./()-]{5,30}$"
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class SupplierContactForm(FlaskForm):
+class SupplierContactForm(Form):
     reference_email = EmailField(
         _l("Adresse e-mail de référence"),
         validators=[
@@ -66,7 +54,6 @@ class SupplierContactForm(FlaskForm):
             ),
             Email(_l("Cette adresse e-mail n’est pas valide."), check_deliverability=False),
         ],
-        filters=[_strip],
         render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"},
     )
     phone = TelField(
@@ -79,6 +66,5 @@ class SupplierContactForm(FlaskForm):
                 message=_l("Ce numéro de téléphone n’est pas valide (exemple : 081 23 45 67)."),
             ),
         ],
-        filters=[_strip],
         render_kw={"autocomplete": "tel"},
     )

@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     case,
     event,
+    false,
     func,
     or_,
     select,
@@ -34,6 +35,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.core.input import parse_int
 from app.extensions import db
 from app.models import Equipment, Establishment, Role, Site, Supplier, User
 
@@ -144,7 +146,9 @@ def name_order(column) -> ColumnElement:
 
 MAX_QUERY = 120
 MAX_TERMS = 8
-_FASE = re.compile(r"\b(FE|FI)\s*[:#°n]*\s*(\d{1,6})\b", re.IGNORECASE)
+# Numbers are ASCII digits (app.core.input): « ² » and « ٣ » are words here.
+_FASE = re.compile(r"\b(FE|FI)\s*[:#°n]*\s*([0-9]{1,6})\b", re.IGNORECASE)
+_NUMBER = re.compile("[0-9]+")
 _WORD = re.compile(r"[\w'’]+")
 
 
@@ -178,7 +182,7 @@ def parse_school_query(text: str | None) -> SchoolQuery:
         # Both numbers say which site it is: the rest of a pasted line is only noise.
         return parsed
     for token in _WORD.findall(rest):
-        if token.isdigit():
+        if _NUMBER.fullmatch(token):
             parsed.numbers.append(token)
         elif len(token) >= 2:
             parsed.words.append(fold_text(token))
@@ -188,11 +192,13 @@ def parse_school_query(text: str | None) -> SchoolQuery:
 
 
 def _number_matches(token: str) -> ColumnElement[bool]:
-    number = int(token)
-    conditions = [Establishment.fase == number, Site.fi == number]
+    conditions = []
+    number = parse_int(token, minimum=0)  # None past an INTEGER column: no FE nor FI is that big
+    if number is not None:
+        conditions += [Establishment.fase == number, Site.fi == number]
     if len(token) == 4:
         conditions.append(Site.postal_code == token)
-    return or_(*conditions)
+    return or_(false(), *conditions)
 
 
 def _word_matches(word: str) -> ColumnElement[bool]:

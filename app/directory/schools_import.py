@@ -31,6 +31,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
+from app.core.input import clean_text, control_character
 from app.extensions import db
 from app.models import Establishment, Site
 from app.models.types import utcnow
@@ -356,7 +357,24 @@ def _parse(text: str, report: ImportReport) -> _Parsed:
                 )
             )
             continue
-        values = {name: row[i].strip() for name, i in index.items()}
+        values = {name: row[i] for name, i in index.items()}
+        # A NUL or another control character refuses the line (PostgreSQL would refuse the NUL
+        # mid-import); the rest is shaped as the web forms shape one-line text (app.core.input).
+        controls = [(col, control_character(v)) for col, v in values.items()]
+        controls = [(col, code) for col, code in controls if code]
+        if controls:
+            error_count += len(controls)
+            errors.extend(
+                _(
+                    "Ligne %(line)s : %(column)s contient un caractère de contrôle (%(code)s).",
+                    line=start,
+                    column=col,
+                    code=code,
+                )
+                for col, code in controls
+            )
+            continue
+        values = {name: clean_text(value, multiline=False) for name, value in values.items()}
         kind = values[COL_TYPE]
         if kind not in _TYPE_ORDER:
             report.skipped[not_compulsory if kind else no_type] += 1

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from app.auth.access import en_staff_required
 from app.core.htmx import render, wants_fragment
+from app.core.input import page_number
 from app.directory import history, queries
 from app.directory.forms import EquipmentSearchForm, SchoolSearchForm, SupplierContactForm
 from app.directory.permissions import (
@@ -27,7 +28,7 @@ PER_PAGE = 25
 
 
 def _page_number() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_number(request.args.get("page"))
 
 
 # ------------------------------------------------------------------ schools

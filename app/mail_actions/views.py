@@ -14,10 +14,10 @@ from dataclasses import replace
 from flask import Blueprint, current_app, make_response, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from app.core.forms import Form
 from app.extensions import db, limiter
 from app.mail_actions.answers import (
     STATUS_CODES,
@@ -51,22 +51,17 @@ def _rate_limit() -> str:
     return current_app.config.get("RELAIS_MAIL_ANSWER_RATE_LIMIT") or DEFAULT_RATE_LIMIT
 
 
-def _normalise_newlines(value: str | None) -> str:
-    return (value or "").replace("\r\n", "\n").replace("\r", "\n")
-
-
-class ApproveAnswerForm(FlaskForm):
+class ApproveAnswerForm(Form):
     """One deliberate press: only the CSRF token."""
 
 
-class ReopenAnswerForm(FlaskForm):
+class ReopenAnswerForm(Form):
     reason = TextAreaField(
         _l("Pourquoi le problème persiste-t-il ?"),
         validators=[
             DataRequired(message=_l("Expliquez pourquoi le problème persiste.")),
             Length(max=REASON_MAX, message=_l("%(max)d caractères au maximum.")),
         ],
-        filters=[_normalise_newlines],
     )
 
 

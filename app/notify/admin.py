@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased, load_only
 
 from app.auth.errors import PermissionDenied
 from app.auth.roles import EN_STAFF
+from app.core.input import parse_id
 from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus, Role, Supplier, Ticket, TicketEvent, User
 from app.models.types import utcnow
@@ -55,8 +56,8 @@ TABS: dict[str, tuple[str, ...]] = {
     "tous": STATUSES,
 }
 
-_MESSAGE_ID = re.compile(r"^#\s*(\d{1,12})$")
-_REFERENCE = re.compile(r"^[A-Za-z]{2,10}-\d{1,9}$")
+_MESSAGE_ID = re.compile(r"^#\s*([0-9]{1,12})$")
+_REFERENCE = re.compile(r"^[A-Za-z]{2,10}-[0-9]{1,9}$")
 
 
 def stuck_minutes() -> int:
@@ -91,14 +92,6 @@ class OutboxFilter:
         return TABS[self.tab]
 
 
-def _positive_int(value) -> int | None:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 10**12 else None
-
-
 def parse_filter(args: Mapping, *, has_failures: bool) -> OutboxFilter:
     """The filter from the address; the default tab is « Échecs » when there are any."""
     tab = str(args.get("statut") or "")
@@ -106,8 +99,8 @@ def parse_filter(args: Mapping, *, has_failures: bool) -> OutboxFilter:
     if not explicit:
         tab = "echecs" if has_failures else "tous"
     q = " ".join(str(args.get("q") or "").split())[:120]
-    before = _positive_int(args.get("avant"))
-    after = None if before else _positive_int(args.get("apres"))
+    before = parse_id(args.get("avant"))
+    after = None if before else parse_id(args.get("apres"))
     return OutboxFilter(tab=tab, q=q, before=before, after=after, explicit_tab=explicit)
 
 
@@ -122,7 +115,8 @@ def search_condition(q: str):
         return true()
     match = _MESSAGE_ID.match(q)
     if match:
-        return M.id == int(match.group(1))
+        number = parse_id(match.group(1))
+        return M.id == number if number else false()
     if _REFERENCE.match(q):
         ticket_id = select(Ticket.id).where(Ticket.reference == q.upper()).scalar_subquery()
         return M.ticket_id == ticket_id
@@ -304,7 +298,7 @@ def resendable(message: OutboxMessage, now: datetime | None = None) -> bool:
 def _ids(values: Iterable) -> list[int]:
     seen: dict[int, None] = {}
     for value in values:
-        number = _positive_int(value)
+        number = parse_id(value)
         if number is not None:
             seen[number] = None
     return list(seen)[:RESEND_MAX]

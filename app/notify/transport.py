@@ -15,6 +15,7 @@ from email.errors import MessageError
 from flask import current_app
 from flask_mail import BadHeaderError, Connection, Message, sanitize_address, sanitize_addresses
 
+from app.core.input import clean_text
 from app.models import OutboxMessage
 
 
@@ -57,7 +58,9 @@ class _TimedConnection(Connection):
 
 def build(message: OutboxMessage | Outgoing) -> Message:
     msg = Message(
-        subject=message.subject,
+        # One line whatever the subject was built from: a summary stored with a line break
+        # (before the input layer, or by a script) would otherwise fail every mail about it.
+        subject=clean_text(message.subject or "", multiline=False),
         recipients=[message.recipient],
         body=message.body_text,
         html=message.body_html,

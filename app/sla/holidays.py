@@ -34,6 +34,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar
 from sqlalchemy import select
 
+from app.core.input import clean_text, control_character
 from app.extensions import db
 from app.models.calendar import SchoolHoliday
 from app.models.school import Site
@@ -417,7 +418,16 @@ def parse_ical(data: bytes) -> list[ParsedPeriod]:
                         problem=str(problem)[:80],
                     )
                 )
-            name = " ".join(str(event.get("SUMMARY", "")).split())
+            summary = str(event.get("SUMMARY", ""))
+            if control_character(summary):
+                raise ValueError(
+                    _(
+                        "%(where)s : le nom contient un caractère de contrôle (%(code)s).",
+                        where=where,
+                        code=control_character(summary),
+                    )
+                )
+            name = " ".join(clean_text(summary, multiline=False).split())
             if not name:
                 raise ValueError(_("%(where)s : il n’a pas de nom (SUMMARY).", where=where))
             if len(name) > NAME_MAX:

@@ -7,15 +7,11 @@ app.sla.pauses', whose errors the view puts next to the field they name.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.core.forms import Form
 from app.sla.pauses import PART, SCHOOL, TEXT_MAX
-
-
-def _normalise_newlines(value: str | None) -> str:
-    return (value or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _text(label, **kw):
@@ -25,12 +21,11 @@ def _text(label, **kw):
             Optional(),
             Length(max=TEXT_MAX, message=_l("%(max)d caractères au maximum.")),
         ],
-        filters=[_normalise_newlines],
         **kw,
     )
 
 
-class ClockForm(FlaskForm):
+class ClockForm(Form):
     """What each form of the part has: a field for the errors that name no field."""
 
     def add_error(self, field: str | None, message: str) -> None:

@@ -13,14 +13,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     Field,
     HiddenField,
-    IntegerField,
     MultipleFileField,
     SelectField,
     TextAreaField,
@@ -29,6 +26,8 @@ from wtforms import (
 from wtforms.validators import Email, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from app.core.forms import DateField, Form, IntegerField
+from app.core.input import parse_id
 from app.models.types import utcnow
 from app.tickets import planning
 from app.tickets.service import ActionInput, visit_horizon_days
@@ -37,28 +36,6 @@ from app.tickets.workflow import Action
 TEXT_MAX = 5000
 # The planning message before a date is chosen; the date and time replace the placeholders.
 MESSAGE_PLACEHOLDER = "Bonjour,\nL’intervention est prévue le DATE à HEURE."
-
-
-def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _normalise_newlines(value: str | None) -> str:
-    # Browsers send textarea line breaks as CRLF; compare and store them as LF.
-    return (value or "").replace("\r\n", "\n").replace("\r", "\n")
-
-
-class LocalDateField(DateField):
-    """<input type=date>; a clear French message for what is not a date."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(str(_l("Indiquez une date valide (jour, mois, année)."))) from exc
 
 
 class LocalTimeField(TimeField):
@@ -98,12 +75,11 @@ def _text(label, **kw):
             Optional(),
             Length(max=TEXT_MAX, message=_l("%(max)d caractères au maximum.")),
         ],
-        filters=[_normalise_newlines],
         **kw,
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """What every action form has: the ticket version the person saw."""
 
     action: Action
@@ -137,11 +113,11 @@ class ActionForm(FlaskForm):
 class VisitForm(ActionForm):
     """Plan or reschedule: the day and time of the visit, and the message that announces it."""
 
-    planned_date = LocalDateField(_l("Date de l’intervention"), validators=[Optional()])
+    planned_date = DateField(_l("Date de l’intervention"), validators=[Optional()])
     planned_time = LocalTimeField(_l("Heure"), validators=[Optional()])
     message = _text(_l("Message"))
     # The last message the page generated: while the text is still that one, it follows the date.
-    generated = HiddenField(filters=[_normalise_newlines])
+    generated = HiddenField()
     confirm_weekend = BooleanField(_l("Confirmer cette date"))
     SERVICE_FIELDS = {"planned_at": "planned_date"}  # noqa: RUF012
 
@@ -216,7 +192,7 @@ class FinishOnSpotForm(ActionForm):
         "Une visite déjà faite sans avoir été planifiée ici : quand elle a eu lieu et ce qui a "
         "été fait. L’école sera invitée à l’approuver."
     )
-    visited_date = LocalDateField(_l("Date de la visite"), validators=[Optional()])
+    visited_date = DateField(_l("Date de la visite"), validators=[Optional()])
     visited_time = LocalTimeField(_l("Heure de la visite"), validators=[Optional()])
     summary = _text(_l("Résumé de l’intervention"))
     photos = MultipleFileField(_l("Photos (facultatif)"), render_kw=_PHOTOS_KW)
@@ -281,7 +257,7 @@ class ReassignSupplierForm(ActionForm):
     title = _l("Changer de fournisseur")
     intro = _l("La demande revient à l’état OUVERT chez le nouveau fournisseur.")
     supplier_id = SelectField(
-        _l("Nouveau fournisseur"), choices=[], coerce=_int_or_none, validate_choice=False
+        _l("Nouveau fournisseur"), choices=[], coerce=parse_id, validate_choice=False
     )
     reason = _text(_l("Commentaire (facultatif)"))
 
@@ -294,7 +270,7 @@ class AssignTechnicianForm(ActionForm):
     title = _l("Confier à un·e technicien·ne")
     intro = _l("La personne choisie reçoit les messages de cette demande.")
     technician_id = SelectField(
-        _l("Technicien·ne"), choices=[], coerce=_int_or_none, validate_choice=False
+        _l("Technicien·ne"), choices=[], coerce=parse_id, validate_choice=False
     )
 
     def values(self) -> ActionInput:
@@ -306,7 +282,7 @@ class ChangeAssigneeForm(ActionForm):
     title = _l("Changer de responsable")
     intro = _l("La personne choisie devient responsable de la demande.")
     assignee_id = SelectField(
-        _l("Assistant·e responsable"), choices=[], coerce=_int_or_none, validate_choice=False
+        _l("Assistant·e responsable"), choices=[], coerce=parse_id, validate_choice=False
     )
 
     def values(self) -> ActionInput:
@@ -348,13 +324,13 @@ def fill_choices(form: ActionForm, options: list[tuple[int, str]]) -> None:
 # ------------------------------------------------------------------ the other forms of the page
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     body = _text(_l("Ajoutez un commentaire"))
     internal = BooleanField(_l("Interne (équipe EN)"))
     files = MultipleFileField(_l("Pièces jointes (facultatif)"))
 
 
-class ShareForm(FlaskForm):
+class ShareForm(Form):
     email = EmailField(
         _l("Adresse e-mail"),
         validators=[
@@ -362,12 +338,11 @@ class ShareForm(FlaskForm):
             Length(max=254, message=_l("%(max)d caractères au maximum.")),
             Email(message=_l("Indiquez une adresse e-mail valide.")),
         ],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"},
     )
 
 
-class NotificationsForm(FlaskForm):
+class NotificationsForm(Form):
     # "1" switches them on, "0" off: the button says which.
     on = HiddenField()
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
+from app.core.input import clean_text
 from app.extensions import db
 from app.models import Attachment, Ticket, TicketEvent, User
 from app.tickets.errors import TicketError
@@ -346,14 +346,16 @@ def strip_jpeg_metadata(data: bytes, orientation: int = 1) -> bytes:
 # ------------------------------------------------------------------ names
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+# Reserved on Windows (control characters are gone with the input layer's clean_text).
+_UNSAFE = re.compile(r'[<>:"/\\|?*]+')
 
 
 def clean_filename(raw: str) -> str:
     """A name to show and to offer on download: no path, no control or reserved characters,
-    accents kept (NFC), at most FILENAME_MAX characters with its extension."""
+    no bidirectional control (« facture + U+202E + gpj.pdf » reads « facturefdp.jpg »), accents
+    kept (NFC), at most FILENAME_MAX characters with its extension."""
     name = PureWindowsPath(PurePosixPath(raw or "").name).name  # "C:\\x\\photo.jpg" → photo.jpg
-    name = unicodedata.normalize("NFC", name)
+    name = clean_text(name, multiline=False)
     name = _UNSAFE.sub("_", name)
     name = re.sub(r"\s+", " ", name).strip(" ._")
     if not name:

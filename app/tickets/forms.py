@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -22,6 +21,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from app.core.forms import Form
+from app.core.input import parse_id
 from app.tickets import phones
 from app.tickets.attachments import ACCEPT
 
@@ -29,25 +30,13 @@ SUPPLIER_AUTO = "auto"  # the device's supplier, when the inventory knows it
 SUPPLIER_NONE = "none"
 
 
-def _int_or_zero(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
 def _strip(value):
+    # One-line fields are stripped by the input layer (app.core.forms); a text area keeps its
+    # inner lines, not the blank ones around them.
     return value.strip() if isinstance(value, str) else value
 
 
-def _newlines(value):
-    # Browsers send textarea line breaks as CRLF: store LF.
-    return (
-        value.replace("\r\n", "\n").replace("\r", "\n").strip() if isinstance(value, str) else value
-    )
-
-
-class NewTicketForm(FlaskForm):
+class NewTicketForm(Form):
     # The school site: typed (FI, FE, name…), then picked among the suggestions.
     site = StringField(
         _l("Implantation scolaire"),
@@ -55,7 +44,6 @@ class NewTicketForm(FlaskForm):
             DataRequired(_l("Indiquez l’implantation : son numéro FI ou FE, ou son nom.")),
             Length(max=300, message=_l("300 caractères au maximum.")),
         ],
-        filters=[_strip],
         render_kw={"autocomplete": "off", "spellcheck": "false", "type": "search"},
     )
 
@@ -65,7 +53,6 @@ class NewTicketForm(FlaskForm):
             DataRequired(_l("Indiquez le nom de la personne de contact.")),
             Length(max=120, message=_l("120 caractères au maximum.")),
         ],
-        filters=[_strip],
         render_kw={"autocomplete": "off"},
     )
     contact_phone = TelField(
@@ -74,7 +61,6 @@ class NewTicketForm(FlaskForm):
             DataRequired(_l("Indiquez le numéro de téléphone de la personne de contact.")),
             Length(max=40, message=_l("40 caractères au maximum.")),
         ],
-        filters=[_strip],
         render_kw={"autocomplete": "off", "inputmode": "tel"},
     )
     contact_email = EmailField(
@@ -84,7 +70,6 @@ class NewTicketForm(FlaskForm):
             Email(_l("Cette adresse e-mail n’est pas valide."), check_deliverability=False),
             Length(max=254, message=_l("254 caractères au maximum.")),
         ],
-        filters=[_strip],
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
 
@@ -92,26 +77,23 @@ class NewTicketForm(FlaskForm):
         _l("Étiquette"),
         # No Optional(): it would stop the chain before validate_equipment_serial.
         validators=[Length(max=64, message=_l("64 caractères au maximum."))],
-        filters=[_strip],
         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
     )
     equipment_serial = StringField(
         _l("Numéro de série"),
         # No Optional(): it would stop the chain before validate_equipment_serial.
         validators=[Length(max=64, message=_l("64 caractères au maximum."))],
-        filters=[_strip],
         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
     )
     equipment_description = StringField(
         _l("Matériel (lot et modèle)"),
         validators=[Optional(), Length(max=200, message=_l("200 caractères au maximum."))],
-        filters=[_strip],
         render_kw={"autocomplete": "off"},
     )
 
     request_type = SelectField(
         _l("Type de demande"),
-        coerce=_int_or_zero,
+        coerce=parse_id,
         validate_choice=False,
         validators=[DataRequired(_l("Choisissez un type de demande."))],
     )
@@ -121,7 +103,6 @@ class NewTicketForm(FlaskForm):
             DataRequired(_l("Résumez le problème en une ligne.")),
             Length(max=255, message=_l("255 caractères au maximum.")),
         ],
-        filters=[_strip],
     )
     description = TextAreaField(
         _l("Description (diagnostic)"),
@@ -129,13 +110,11 @@ class NewTicketForm(FlaskForm):
             DataRequired(_l("Décrivez le diagnostic réalisé.")),
             Length(max=10000, message=_l("10 000 caractères au maximum.")),
         ],
-        filters=[_newlines],
+        filters=[_strip],
         render_kw={"rows": 6},
     )
     supplier = SelectField(_l("Fournisseur"), default=SUPPLIER_AUTO, validate_choice=False)
-    assignee = SelectField(
-        _l("Assistant·e responsable"), coerce=_int_or_zero, validate_choice=False
-    )
+    assignee = SelectField(_l("Assistant·e responsable"), coerce=parse_id, validate_choice=False)
     attachments = MultipleFileField(
         _l("Pièces jointes (facultatif)"),
         render_kw={"accept": ACCEPT, "multiple": True},
@@ -194,4 +173,4 @@ class NewTicketForm(FlaskForm):
         value = self.supplier.data or SUPPLIER_AUTO
         if value in (SUPPLIER_AUTO, SUPPLIER_NONE):
             return value
-        return int(value) if value.isdigit() else SUPPLIER_AUTO
+        return parse_id(value) or SUPPLIER_AUTO

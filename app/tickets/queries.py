@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, sel
 from sqlalchemy.orm import selectinload
 
 from app.auth.roles import EN_STAFF
+from app.core.input import clean_text, page_number, parse_id, parse_int
 from app.directory.queries import accent_pattern, fold_text, folded_contains, name_order
 from app.extensions import db
 from app.models import (
@@ -48,8 +49,6 @@ from app.tickets.workflow import FINAL_STATUSES, OPEN_STATUSES, Status
 PER_PAGE = 25
 MAX_QUERY = 120
 MAX_TERMS = 8
-MAX_PAGE = 100_000
-MAX_ID = 2**31 - 1  # an INTEGER column: a larger number would make PostgreSQL fail
 
 # « Demandes ouvertes » / « Demandes fermées » / « Toutes »; EN staff may also pick one state.
 SCOPES: dict[str, frozenset[Status] | None] = {
@@ -140,17 +139,8 @@ class ListParams:
 
 
 def _clean_text(raw: object) -> str:
-    text = raw if isinstance(raw, str) else ""
-    # Control characters (NUL above all, which PostgreSQL refuses) become spaces.
-    text = "".join(ch if ch.isprintable() else " " for ch in text[: MAX_QUERY * 2])
+    text = clean_text(raw[: MAX_QUERY * 2], multiline=False) if isinstance(raw, str) else ""
     return " ".join(text.split())[:MAX_QUERY].strip()
-
-
-def _positive_int(raw: object) -> int | None:
-    if not isinstance(raw, str) or not raw.strip().isdigit() or not raw.strip().isascii():
-        return None
-    value = int(raw.strip())
-    return value if 1 <= value <= MAX_ID else None
 
 
 def states_for(en_staff: bool) -> list[str]:
@@ -169,33 +159,33 @@ def parse_list_args(args: Mapping[str, object], *, en_staff: bool) -> ListParams
     fournisseur: int | str | None = None
     if en_staff:
         raw = args.get("fournisseur")
-        fournisseur = NO_SUPPLIER if raw == NO_SUPPLIER else _positive_int(raw)
+        fournisseur = NO_SUPPLIER if raw == NO_SUPPLIER else parse_id(raw)
     tri = args.get("tri")
     if tri not in SORTS:
         tri = DEFAULT_SORT
     ordre = args.get("ordre")
     if ordre not in ("asc", "desc"):
         ordre = SORTS[tri]
-    page = _positive_int(args.get("page")) or 1
     delai = args.get("delai")
     return ListParams(
         q=_clean_text(args.get("q")),
         etat=str(etat),
-        createur=_positive_int(args.get("createur")),
-        type=_positive_int(args.get("type")),
+        createur=parse_id(args.get("createur")),
+        type=parse_id(args.get("type")),
         fournisseur=fournisseur,
         delai=str(delai) if delai in DELAYS else None,
         tri=str(tri),
         ordre=str(ordre),
-        page=min(page, MAX_PAGE),
+        page=page_number(args.get("page")),
     )
 
 
 # ------------------------------------------------------------------ the search box
 
-_FASE = re.compile(r"\b(FE|FI)\s*[:#°n]*\s*(\d{1,6})\b", re.IGNORECASE)
-_REFERENCE = re.compile(r"[A-Za-z]{2,10}-\d{1,9}")
-_PHONE = re.compile(r"^(\+|00)?[\d\s./()-]+$")
+# Numbers are ASCII digits (app.core.input): « ٣ » is a word here, not the number 3.
+_FASE = re.compile(r"\b(FE|FI)\s*[:#°n]*\s*([0-9]{1,6})\b", re.IGNORECASE)
+_REFERENCE = re.compile(r"[A-Za-z]{2,10}-[0-9]{1,9}")
+_PHONE = re.compile(r"^(\+|00)?[0-9\s./()-]+$")
 _EDGES = ".,;:!?()[]{}«»\"“”'’"
 MIN_PHONE_DIGITS = 6
 
@@ -220,7 +210,7 @@ def phone_digits(text: str) -> str:
     text = text.strip()
     if not _PHONE.fullmatch(text):
         return ""
-    digits = re.sub(r"\D", "", text)
+    digits = re.sub(r"[^0-9]", "", text)
     if len(digits) < MIN_PHONE_DIGITS:
         return ""
     if text.startswith(("+", "00")):
@@ -289,8 +279,9 @@ def _word_matches(word: str, *, en_staff: bool) -> ColumnElement[bool]:
         # every summary and school name for it.
         return or_(Ticket.reference == upper, *identifiers)
     school = [_text_contains(Establishment.name, folded), _text_contains(Site.locality, folded)]
-    if word.isdigit() and len(word) <= 9:
-        school += [Establishment.fase == int(word), Site.fi == int(word)]
+    number = parse_int(word, minimum=0)
+    if number is not None:
+        school += [Establishment.fase == number, Site.fi == number]
     options = [
         Ticket.reference.contains(upper, autoescape=True),
         _text_contains(Ticket.summary, folded),

@@ -82,3 +82,28 @@ def test_failed_messages_count_in_the_admins_menu_fits_a_phone(live_server, phon
     # The badge's hidden words must not widen the page beyond the screen. (On a mobile viewport
     # innerWidth grows with the content, so compare with the screen's own width.)
     assert phone_page.evaluate("document.documentElement.scrollWidth <= screen.width")
+
+
+def test_an_error_answering_an_htmx_form_is_a_message_not_a_nested_page(live_server, phone_page):
+    """htmx swaps error answers too: a whole error page, menu included, used to land inside the
+    form that asked. The message now goes to the page's message area; the form keeps its text."""
+    from tests.ticket_support import build_world
+
+    world = build_world()
+    ticket = world.new_ticket()
+    db.session.commit()
+    page = phone_page
+    _sign_in(page, live_server.url, world.supplier_user)
+    page.goto(f"{live_server.url}/demandes/{ticket.reference}")
+    # The session's form has expired: its token no longer matches.
+    page.evaluate(
+        "() => { document.querySelector('[hx-headers]').setAttribute('hx-headers',"
+        " JSON.stringify({'X-CSRFToken': 'expire'}));"
+        " document.querySelector('#comment-form [name=csrf_token]').value = 'expire'; }"
+    )
+    page.get_by_label("Ajoutez un commentaire").fill("Pièce commandée.")
+    page.get_by_role("button", name="Commenter").click()
+    page.locator("#request-error", has_text="Formulaire expiré").wait_for()
+    assert page.locator(".mainnav").count() == 1
+    assert page.locator("#comment-form").count() == 1
+    assert page.get_by_label("Ajoutez un commentaire").input_value() == "Pièce commandée."

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import roles_required
+from app.core.input import parse_id
 from app.extensions import db
 from app.models import Equipment, Role, Site, Ticket, User
 from app.tickets import creation, phones
@@ -78,7 +79,7 @@ def _review(form: NewTicketForm) -> Review:
     form.validate()
 
     if not form.site.errors:
-        found = creation.resolve_site(form.site.data, request.form.get("site_pick", type=int))
+        found = creation.resolve_site(form.site.data, request.form.get("site_pick", type=parse_id))
         review.site, review.candidates = found.site, found.candidates
         review.more_candidates = found.more
         if found.error:
@@ -183,7 +184,7 @@ def new():
     if request.form.get("search_site"):
         # « Chercher » (and Enter in any field, as the form's first button): only the site is
         # looked up, the rest is kept as typed, nothing is checked yet.
-        found = creation.resolve_site(form.site.data, request.form.get("site_pick", type=int))
+        found = creation.resolve_site(form.site.data, request.form.get("site_pick", type=parse_id))
         review = Review(site=found.site, candidates=found.candidates, more_candidates=found.more)
         if found.site is not None:
             form.site.data = found.site.label
@@ -286,7 +287,7 @@ def equipment_lookup():
     proposes (swapped into the supplier select), an open ticket for it, another site."""
     label = request.args.get("equipment_label", "")[:64].strip()
     serial = request.args.get("equipment_serial", "")[:64].strip()
-    picked = creation.get_equipment(request.args.get("pick", type=int))
+    picked = creation.get_equipment(request.args.get("pick", type=parse_id))
     if picked is not None:
         label, serial = picked.label or "", picked.serial or ""
         match = creation.EquipmentMatch(equipment=picked)
