@@ -39,7 +39,6 @@ from werkzeug.routing import AnyConverter, IntegerConverter, PathConverter, Requ
 
 from app.agenda import tokens as agenda_tokens
 from app.auth.invitations import InvitationRequest, invite
-from app.auth.reset import request_reset
 from app.devmail import mailbox
 from app.devmail.views import URL as MAIL_URL
 from app.extensions import db
@@ -198,8 +197,11 @@ def build_scene(app) -> Scene:
     # The supplier's company has a calendar link (regenerate), the coordinator none yet (create).
     agenda_tokens.ensure(world.supplier)
     db.session.commit()
-    # A reset link for someone the fuzz does not sign in as (using it signs the account out).
-    request_reset(world.colleague_teacher.email)
+    # A reset link for someone the fuzz does not sign in as (using it signs the account out),
+    # asked for as a person would.
+    client = app.test_client()
+    body = {"email": world.colleague_teacher.email, "csrf_token": csrf_token(client)}
+    client.post("/mot-de-passe/oubli", data=body).close()
     drain_queue(app)  # with Redis, the mails wait in the queue: the links are in them
     failed = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id))
     failed.status, failed.last_error = OutboxStatus.FAILED, "550 5.1.1 No such user"
