@@ -8,11 +8,13 @@ makes the app use a real Redis (rate limits, job queue) under a key prefix of it
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import threading
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -42,21 +44,39 @@ CHROMIUM_FLAGS = [
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
-def pytest_terminal_summary(terminalreporter):
-    """The delivery figures of the fault tests (tests/test_delivery_faults.py), under xdist too:
-    workers' prints never reach this terminal, their reports' user properties do."""
-    lines = [
+def _properties(terminalreporter, wanted: str) -> list:
+    return [
         value
         for key in ("passed", "failed")
         for report in terminalreporter.stats.get(key, [])
         if report.when == "call"
         for name, value in getattr(report, "user_properties", ())
-        if name == "delivery"
+        if name == wanted
     ]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The delivery figures of the fault tests (tests/test_delivery_faults.py) and the fuzz
+    figures (tests/test_fuzz.py), under xdist too: workers' prints never reach this terminal,
+    their reports' user properties do."""
+    lines = _properties(terminalreporter, "delivery")
     if lines:
         terminalreporter.section("delivery under faults (sent / duplicated / lost)")
         for line in sorted(lines):
             terminalreporter.write_line(line)
+    runs = [json.loads(value) for value in _properties(terminalreporter, "fuzz")]
+    if runs:
+        from tests.fuzz_support import summary_line
+
+        terminalreporter.section("fuzz (requests sent, answers by status)")
+        total: Counter = Counter()
+        for run in sorted(runs, key=lambda r: r["group"]):
+            statuses = Counter({int(code): n for code, n in run["statuses"].items()})
+            total.update(statuses)
+            took = (run["seconds"], run["cpu"])
+            line = summary_line(f"fuzz {run['group']}", statuses, took)
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(summary_line("fuzz", total))
 
 
 def pytest_report_header(config):

@@ -76,6 +76,9 @@ def test_text_part_is_escaped(client):
 def test_unknown_or_traversing_keys_are_404(client):
     assert client.get("/dev/mailbox/20260101T000000000000-abcdef").status_code == 404
     assert client.get("/dev/mailbox/..%2f..%2fetc%2fpasswd").status_code == 404
+    # Longer than a file name may be: not a message either (it was an OSError, a 500).
+    assert client.get("/dev/mailbox/" + "x" * 300).status_code == 404
+    assert client.get("/dev/mailbox/" + "x" * 300 + "/html").status_code == 404
 
 
 def test_clear_needs_post_and_csrf(client):

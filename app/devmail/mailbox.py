@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,9 @@ def _folder() -> Path:
     folder = Path(current_app.config["DEV_MAILBOX_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+KEY = re.compile(r"[0-9]{8}T[0-9]{12}-[0-9a-f]{12}")  # store()'s names: arrival time, 12 hex
 
 
 def store(raw: bytes) -> str:
@@ -73,7 +77,9 @@ def messages(limit: int = 200) -> list[StoredMessage]:
 
 
 def get(key: str) -> StoredMessage | None:
-    if not key or not all(c.isalnum() or c in "-T" for c in key):
+    # Only the shape store() makes: nothing else reaches the file system (a path trick, or a
+    # name too long for it).
+    if not KEY.fullmatch(key or ""):
         return None
     path = _folder() / f"{key}.eml"
     return _parse(path) if path.is_file() else None
