@@ -31,7 +31,9 @@ def test_sign_in_and_out_on_a_phone(live_server, phone_page):
     assert form_token in header
     phone_page.locator("summary", has_text="Mon compte : Élise Dupont").click()
     phone_page.get_by_role("button", name="Se déconnecter").click()
-    phone_page.get_by_text("Vous êtes déconnecté·e, sur cet appareil comme sur les autres.").wait_for()
+    phone_page.get_by_text(
+        "Vous êtes déconnecté·e, sur cet appareil comme sur les autres."
+    ).wait_for()
     assert phone_page.url.endswith("/connexion")
 
 
