@@ -192,7 +192,9 @@ def build_scene(app) -> Scene:
         InvitationRequest(email="nouveau@ecole.example.com", role=Role.TEACHER, site=world.site),
     )
     device = factories.equipment(supplier=world.supplier, site=world.site)
-    holiday = SchoolHoliday(name="Congé", starts_on=date(2026, 2, 16), ends_on=date(2026, 3, 1))
+    holiday = SchoolHoliday(
+        name="Congé", starts_on=date(2026, 2, 16), ends_on=date(2026, 3, 1), provisional=True
+    )  # provisional: the page offers « Confirmer »
     db.session.add(holiday)
     # The supplier's company has a calendar link (regenerate), the coordinator none yet (create).
     agenda_tokens.ensure(world.supplier)
@@ -235,6 +237,8 @@ def build_scene(app) -> Scene:
         "fmt": ["csv"],
         "identifier": [device.label],
         "holiday_id": [holiday.id],
+        "code": ["fwb", "dg"],  # a school calendar
+        "year": [2026],  # a school year, by its first calendar year
     }
     typed = {"site": str(world.site.fi)}
     return Scene(people=people, values=values, typed=typed)
