@@ -22,21 +22,23 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
-from flask import Request, has_request_context, request
+from flask import has_request_context, request
 from hypothesis import strategies as st
 from PIL import Image
 from sqlalchemy import Integer, event, text
-from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from app.core import errors as app_errors
+from app.core.input import CleanMultiDict, CleanRequest
 
 # ------------------------------------------------------------------ what the views read
 
 _reads: set[tuple[str, str, str, str]] | None = None
 
 
-class _RecordingDict(ImmutableMultiDict):
-    """The query string and the form body, noting each name a view asks for while recording."""
+class _RecordingDict(CleanMultiDict):
+    """The query string and the form body as the app parses them (cleaned by its input layer),
+    noting each name a view asks for while recording."""
 
     def _note(self, key) -> None:
         if _reads is not None and has_request_context() and request.endpoint:
@@ -60,7 +62,7 @@ class _RecordingDict(ImmutableMultiDict):
         return super().getlist(key, type)
 
 
-class RecordingRequest(Request):
+class RecordingRequest(CleanRequest):
     parameter_storage_class = _RecordingDict
 
 

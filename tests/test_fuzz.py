@@ -710,6 +710,8 @@ class Fuzz:
     # -------------------------------------------------------------- the run
 
     def run(self) -> None:
+        # The recording request must parse as the app's own does, or the fuzz would bypass it.
+        assert issubclass(RecordingRequest, self.app.request_class), self.app.request_class
         self.app.request_class = RecordingRequest
         with self.errors.capture():
             self.setup()
