@@ -635,6 +635,9 @@ def _refused_next_to(response, field_id: str, message: str) -> None:
     assert f'<p class="error" id="{field_id}-error">{message}</p>' in body, body[:3000]
 
 
+DATE_MESSAGE = "Indiquez une date valide (jour, mois, année)."
+
+
 def _horizon_message(days: int) -> str:
     latest = planning.day_text(today() + timedelta(days=days))
     return f"Cette date est trop lointaine : choisissez-la au plus tard le {latest}."
@@ -645,10 +648,13 @@ def test_a_visit_planned_for_the_year_9999_is_refused(app, world, htmx):
     ticket = world.new_ticket()
     before = (fresh(ticket).status, fresh(ticket).version, events(ticket))
     client = signed_in(app, world.supplier_user)
-    data = {"planned_date": "9999-12-31", "planned_time": "10:00", "confirm_weekend": "y"}
-    response = post(client, ticket, "plan", data, htmx=htmx)
-    _refused_next_to(response, "plan-planned_date", _horizon_message(365))
-    assert 'value="9999-12-31"' in response.get_data(as_text=True)  # what was typed is kept
+    # Beyond the years a date field reads, then within them but past the horizon: each refused
+    # next to the field, with what was typed kept.
+    for typed, message in (("9999-12-31", DATE_MESSAGE), ("2999-12-31", _horizon_message(365))):
+        data = {"planned_date": typed, "planned_time": "10:00", "confirm_weekend": "y"}
+        response = post(client, ticket, "plan", data, htmx=htmx)
+        _refused_next_to(response, "plan-planned_date", message)
+        assert f'value="{typed}"' in response.get_data(as_text=True)
     assert (fresh(ticket).status, fresh(ticket).version, events(ticket)) == before
     assert db.session.scalar(select(func.count()).select_from(Intervention)) == 0
     # The planning clock still runs: no « Délai respecté » for a visit that was never planned.
@@ -695,10 +701,14 @@ def test_a_visit_on_the_spot_is_recorded_within_the_horizon(app, world):
         "Cette date est trop ancienne : indiquez une visite faite le "
         f"{planning.day_text(earliest)} ou après."
     )
-    for typed in ((earliest - timedelta(days=1)).isoformat(), "0001-01-01"):
+    for typed, expected in (
+        ((earliest - timedelta(days=1)).isoformat(), message),
+        ("1900-01-01", message),
+        ("0001-01-01", DATE_MESSAGE),  # before the years a date field reads
+    ):
         data = {"visited_date": typed, "visited_time": "00:10", "summary": "Fait."}
         response = post(client, ticket, "finish_on_spot", data)
-        _refused_next_to(response, "finish_on_spot-visited_date", message)
+        _refused_next_to(response, "finish_on_spot-visited_date", expected)
         assert fresh(ticket).status == "open"
     data = {"visited_date": earliest.isoformat(), "visited_time": "10:00", "summary": "Fait."}
     assert post(client, ticket, "finish_on_spot", data).status_code == 303
