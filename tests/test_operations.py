@@ -15,10 +15,10 @@ from sqlalchemy import create_engine, make_url, text
 
 from app.core import logs
 from app.extensions import db
-from app.jobs import enqueue
+from app.jobs import enqueue, enqueue_after_response
 from app.models import OutboxMessage
 from app.models.types import utcnow
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, drain_queue
 from tests.rq_support import ROOT, rq_worker
 from tests.ticket_support import build_world
 
@@ -196,6 +196,23 @@ def test_a_job_logs_with_the_id_of_the_request_that_queued_it(make_app, json_lin
             if record["message"] == "job says bonjour":
                 job_lines.append(record)
     assert [line["request_id"] for line in job_lines] == [rid], worker.output()
+
+
+def test_work_done_after_the_answer_logs_with_the_requests_id(make_app, json_lines):
+    app = make_app()
+
+    @app.route("/test/after-the-answer")
+    def after_the_answer():
+        enqueue_after_response("tests.test_operations.log_from_a_job", "après")
+        return "ok"
+
+    rid = f"req-{uuid.uuid4().hex}"
+    response = app.test_client().get("/test/after-the-answer", headers={"X-Request-Id": rid})
+    assert response.status_code == 200
+    response.close()  # the server's last step: the close callbacks run now, in this process
+    drain_queue(app)  # with Redis, a worker runs it instead
+    lines = [line for line in json_lines() if line["message"] == "job says après"]
+    assert [line["request_id"] for line in lines] == [rid]
 
 
 # ------------------------------------------------------------------ backup and restore
