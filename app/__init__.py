@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import PROJECT_ROOT, check_production, from_env
@@ -37,7 +37,11 @@ def create_app(config: Mapping | None = None) -> Flask:
         n = app.config["RELAIS_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    _init_logging(app)
+    from app.core import assets, logs, metrics
+
+    logs.configure(app)  # first: every later hook logs under the request's id
+    metrics.register(app)
+    assets.register(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -49,13 +53,6 @@ def create_app(config: Mapping | None = None) -> Flask:
     headers.register(app)
     navigation.register(app)
     return app
-
-
-def _init_logging(app: Flask) -> None:
-    if not app.debug and not app.testing:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
 
 
 def _init_extensions(app: Flask) -> None:
@@ -72,6 +69,8 @@ def _init_extensions(app: Flask) -> None:
         timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"],
     )
     limiter.init_app(app)
+    # HTML and JSON answers, compressed when the browser asks (static files: WhiteNoise).
+    Compress(app)
     init_login(app, login_manager)
 
 

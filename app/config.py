@@ -64,6 +64,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
     mail_server = env.get("MAIL_SERVER") or None
     redis_url = env.get("REDIS_URL") or None
     production = relais_env == "production"
+    log_format = (env.get("RELAIS_LOG_FORMAT") or ("json" if production else "text")).lower()
+    if log_format not in ("json", "text"):
+        raise ConfigError(f"RELAIS_LOG_FORMAT doit valoir json ou text (reçu : {log_format!r}).")
 
     config = {
         "RELAIS_ENV": relais_env,
@@ -72,6 +75,17 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "DEBUG": _bool(env.get("FLASK_DEBUG")),
         "RELAIS_BASE_URL": (env.get("RELAIS_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "RELAIS_PROXY_COUNT": _int(env, "RELAIS_PROXY_COUNT", 0),
+        # Operations: "json" (one object a line, the production default) or "text".
+        "RELAIS_LOG_FORMAT": log_format,
+        # Unset: /metrics answers 404. Set: Prometheus sends it as `Authorization: Bearer …`.
+        "RELAIS_METRICS_TOKEN": env.get("RELAIS_METRICS_TOKEN") or None,
+        # Flask-Compress: HTML and JSON answers. Streamed exports stay streamed, uncompressed
+        # here (the reverse proxy compresses them on the fly).
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_STREAMS": False,
+        # Where static/ is copied fingerprinted and compressed (app/core/assets.py).
+        "RELAIS_STATIC_BUILD_DIR": env.get("RELAIS_STATIC_BUILD_DIR")
+        or str(PROJECT_ROOT / "build" / "static"),
         # Database
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

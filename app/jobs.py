@@ -23,6 +23,8 @@ from rq import Queue
 from rq import Worker as RQWorker
 from rq.utils import import_attribute
 
+from app.core.logs import current_request_id, reset_request_id, set_request_id
+
 log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
 _worker_pid: int | None = None
@@ -42,6 +44,14 @@ def get_queue() -> Queue:
     return Queue(cfg["RQ_QUEUE"], connection=redis_connection(), is_async=bool(cfg["REDIS_URL"]))
 
 
+def _with_request_id(kwargs: dict) -> dict:
+    """The job's meta names the request that queued it: its log lines carry that id."""
+    rid = current_request_id()
+    if rid is not None:
+        kwargs = {**kwargs, "meta": {**kwargs.get("meta", {}), "request_id": rid}}
+    return kwargs
+
+
 def enqueue(func: str, *args, **kwargs) -> bool:
     """Queue `func` (a dotted path); False when Redis is unreachable.
 
@@ -49,7 +59,7 @@ def enqueue(func: str, *args, **kwargs) -> bool:
     a False here means it waits for the periodic sweep, never that it is lost.
     """
     try:
-        get_queue().enqueue(func, *args, **kwargs)
+        get_queue().enqueue(func, *args, **_with_request_id(kwargs))
     except RedisError:
         log.warning("Redis unreachable, %s(%s) left for the sweep", func, args, exc_info=True)
         return False
@@ -67,7 +77,7 @@ def enqueue_in(delay: timedelta | float, func: str, *args, **kwargs) -> bool:
     if seconds <= 0 or not current_app.config.get("REDIS_URL"):
         return enqueue(func, *args, **kwargs)
     try:
-        get_queue().enqueue_in(timedelta(seconds=seconds), func, *args, **kwargs)
+        get_queue().enqueue_in(timedelta(seconds=seconds), func, *args, **_with_request_id(kwargs))
     except RedisError:
         log.warning("Redis unreachable, %s(%s) left for the sweep", func, args, exc_info=True)
         return False
@@ -83,20 +93,24 @@ def enqueue_after_response(func: str, *args) -> None:
     """
     if current_app.config.get("REDIS_URL"):
         try:
-            get_queue().enqueue(func, *args)
+            get_queue().enqueue(func, *args, **_with_request_id({}))
             return
         except RedisError:
             log.warning("Redis unreachable, %s runs in this process after the response", func)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     target = import_attribute(func)
+    rid = current_request_id()
 
     def _run() -> None:
-        with app.app_context():
-            try:
+        token = set_request_id(rid)
+        try:
+            with app.app_context():
                 target(*args)
-            except Exception:
-                # The answer has left: nobody to show an error to, the log keeps it.
-                log.exception("%s failed after the response", func)
+        except Exception:
+            # The answer has left: nobody to show an error to, the log keeps it.
+            log.exception("%s failed after the response", func)
+        finally:
+            reset_request_id(token)
 
     @after_this_request
     def _when_sent(response):

@@ -419,7 +419,8 @@ class Walk:
         path = rule.build(args, append_unknown=False)[1]
         case = self.cases.get((rule.endpoint, method, path))
         if case is None:
-            personas = [p for p in PERSONAS if p in ALLOWED[rule.endpoint]]
+            # A route for no person (Prometheus' token): fuzzed as anonymous, refused without a 500.
+            personas = [p for p in PERSONAS if p in ALLOWED[rule.endpoint]] or [ANON]
             case = Case(rule.endpoint, method, path, rule, args, personas)
             self.cases[(rule.endpoint, method, path)] = case
         return case
