@@ -46,6 +46,7 @@ from app.models import (
     TicketEvent,
     User,
 )
+from app.models.ticket import ticket_search_columns
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action, Status
 from bench._support import bench_app
@@ -271,6 +272,8 @@ def fill_tickets(total: int, people: dict, rnd: random.Random) -> dict:
                 "closed_at": last if finished else None,
             }
         )
+        # Bulk inserts skip the ORM events: the folded search columns are filled here.
+        tickets[-1].update(ticket_search_columns(tickets[-1]))
         participants.append(
             {"ticket_id": ticket_id, "user_id": creator, "notify": True, "added_at": created}
         )

@@ -35,28 +35,19 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.core.folding import FOLD_FROM, FOLD_TO, fold_text
 from app.core.input import parse_int
 from app.extensions import db
 from app.models import Equipment, Establishment, Role, Site, Supplier, User
 
 # ------------------------------------------------------------------ accent- and case-folding
 
-# Typographic apostrophes become straight ones and hyphens spaces ("Borlon-Tohogne").
-_FROM = "àâäáãåéèêëíìîïóòôöõúùûüýÿçñÀÂÄÁÃÅÉÈÊËÍÌÎÏÓÒÔÖÕÚÙÛÜÝŸÇÑ’‘-"
-_TO = "aaaaaaeeeeiiiiooooouuuuyycnaaaaaaeeeeiiiiooooouuuuyycn'' "
-assert len(_FROM) == len(_TO)
-_TABLE = str.maketrans(_FROM, _TO)
 # For PostgreSQL: each plain letter of a folded word stands for all its accented forms.
 _VARIANTS: dict[str, str] = {}
-for _accented, _plain in zip(_FROM, _TO, strict=True):
+for _accented, _plain in zip(FOLD_FROM, FOLD_TO, strict=True):
     _VARIANTS.setdefault(_plain, _plain)
     _VARIANTS[_plain] += _accented
 _VARIANTS["'"] = "'’‘"
-
-
-def fold_text(value: str) -> str:
-    """Lower case, no accents, straight apostrophes, hyphens as spaces."""
-    return value.lower().translate(_TABLE)
 
 
 def accent_pattern(folded: str) -> str:
@@ -89,7 +80,7 @@ def _fold_default(element, compiler, **kw):
 @compiles(fold, "postgresql")
 def _fold_postgresql(element, compiler, **kw):
     inner = compiler.process(element.clauses, **kw)
-    return f"translate(lower({inner}), {_sql_literal(_FROM)}, {_sql_literal(_TO)})"
+    return f"translate(lower({inner}), {_sql_literal(FOLD_FROM)}, {_sql_literal(FOLD_TO)})"
 
 
 @compiles(fold, "sqlite")

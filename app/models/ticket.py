@@ -17,9 +17,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.folding import fold_fields, fold_text
 from app.extensions import db
 from app.models.catalogue import PortalCategory, RequestType
 from app.models.equipment import Equipment
@@ -48,6 +50,21 @@ class Ticket(db.Model):
         Index("ix_ticket_status_changed", "status", "status_changed_at"),
         Index("ix_ticket_equipment_serial", "equipment_serial"),
         Index("ix_ticket_equipment_label", "equipment_label"),
+        # The search box: LIKE '%word%' on the folded columns, served by trigram indexes on
+        # PostgreSQL (pg_trgm). SQLite gets plain indexes that serve nothing but keep one schema;
+        # its LIKE reads the folded column, no longer a function per row.
+        Index(
+            "ix_ticket_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_ticket_contact_search_trgm",
+            "contact_search",
+            postgresql_using="gin",
+            postgresql_ops={"contact_search": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +88,10 @@ class Ticket(db.Model):
     equipment_label: Mapped[str] = mapped_column(String(64), default="")
     equipment_serial: Mapped[str] = mapped_column(String(64), default="")
     equipment_description: Mapped[str] = mapped_column(String(200), default="")
+    # Folded (app.core.folding) copies for the search box, kept by the events below: the
+    # reference, summary, label and serial, one per line; the contact's name (EN staff only).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    contact_search: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"))
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
@@ -125,6 +146,25 @@ class Ticket(db.Model):
 
     def __repr__(self) -> str:
         return f"<Ticket {self.reference} {self.status}>"
+
+
+def ticket_search_columns(values) -> dict[str, str]:
+    """The folded search columns of a ticket, from an object or a row's mapping."""
+    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
+    return {
+        "search_text": fold_fields(
+            get("reference"), get("summary"), get("equipment_label"), get("equipment_serial")
+        ),
+        "contact_search": fold_text(get("contact_name") or ""),
+    }
+
+
+@event.listens_for(Ticket, "before_insert")
+@event.listens_for(Ticket, "before_update")
+def _keep_search_columns(_mapper, _connection, ticket: Ticket) -> None:
+    for name, value in ticket_search_columns(ticket).items():
+        if getattr(ticket, name) != value:
+            setattr(ticket, name, value)
 
 
 class Participant(db.Model):

@@ -261,7 +261,7 @@ def _school_matches(condition: ColumnElement[bool]) -> ColumnElement[bool] | Non
 def _text_contains(column, folded: str) -> ColumnElement[bool]:
     """`column` holds `folded` whatever the case and accents: a plain ILIKE when no letter of
     `folded` has accented forms (digits, "st", "xl"…), cheaper than the general case (see
-    app.directory.queries.folded_contains); both can use a trigram index on PostgreSQL."""
+    app.directory.queries.folded_contains). Used on the directory's few thousand schools."""
     if accent_pattern(folded) == re.escape(folded):
         escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return column.ilike(f"%{escaped}%", escape="\\")
@@ -269,29 +269,31 @@ def _text_contains(column, folded: str) -> ColumnElement[bool]:
 
 
 def _word_matches(word: str, *, en_staff: bool) -> ColumnElement[bool]:
+    """The ticket's reference, summary, label or serial holds `word` (or its school's name or
+    locality does, or the contact's name for EN staff), whatever the case and accents.
+
+    The ticket's own fields are read from their folded copies (Ticket.search_text,
+    contact_search), which a trigram index serves on PostgreSQL: no row is read to be rejected."""
     upper, folded = word.upper(), fold_text(word)
-    identifiers = [
-        Ticket.equipment_label.contains(upper, autoescape=True),
-        Ticket.equipment_serial.contains(upper, autoescape=True),
-    ]
+    in_text = Ticket.search_text.contains(folded, autoescape=True)
     if _REFERENCE.fullmatch(word):
-        # "TECH-175" names one ticket (or a label or serial written that way): no need to read
-        # every summary and school name for it.
-        return or_(Ticket.reference == upper, *identifiers)
+        # "TECH-175" names one ticket (or a label or serial written that way): the folded text
+        # finds the candidates, the label and serial themselves say which hold it.
+        identifiers = or_(
+            Ticket.equipment_label.contains(upper, autoescape=True),
+            Ticket.equipment_serial.contains(upper, autoescape=True),
+        )
+        return or_(Ticket.reference == upper, and_(in_text, identifiers))
     school = [_text_contains(Establishment.name, folded), _text_contains(Site.locality, folded)]
     number = parse_int(word, minimum=0)
     if number is not None:
         school += [Establishment.fase == number, Site.fi == number]
-    options = [
-        Ticket.reference.contains(upper, autoescape=True),
-        _text_contains(Ticket.summary, folded),
-        *identifiers,
-    ]
+    options = [in_text]
     at_school = _school_matches(or_(*school))
     if at_school is not None:
         options.append(at_school)
     if en_staff:
-        options.append(_text_contains(Ticket.contact_name, folded))
+        options.append(Ticket.contact_search.contains(folded, autoescape=True))
     return or_(*options)
 
 
@@ -423,6 +425,8 @@ class TicketPage:
     total: int
     page: int
     per_page: int
+    # A search stops counting past a bound: `total` is then the bound and there are more.
+    more: bool = False
     # The service-level state of the rows shown: ticket id → LATE, SOON or "pause" (no entry:
     # on time, or no clock running).
     delays: dict[int, str] = field(default_factory=dict)
@@ -437,7 +441,7 @@ class TicketPage:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.more or self.page < self.pages
 
     @property
     def prev_num(self) -> int:
@@ -467,6 +471,18 @@ def _page_query(conditions, order, page: int, per_page: int, *columns):
 
 def _count(conditions) -> int:
     return db.session.scalar(select(func.count(Ticket.id)).where(*conditions)) or 0
+
+
+# A search counts its matches up to this many (« plus de 1 000 demandes »), or up to the page
+# asked for: a word found in half the tickets does not make every row be counted.
+SEARCH_COUNT_BOUND = 1000
+
+
+def _bounded_count(conditions, bound: int) -> tuple[int, bool]:
+    """The number of matching tickets, or (`bound`, True) when there are more than `bound`."""
+    found = select(Ticket.id).where(*conditions).limit(bound + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(found)) or 0
+    return (bound, True) if total > bound else (total, False)
 
 
 PAUSED = "pause"
@@ -502,36 +518,26 @@ def list_tickets(
 ) -> TicketPage:
     """The page of tickets `params` asks for, among those `user` may see.
 
-    Two statements for the list itself, then one IN query per related table for the rows shown.
-    Without a search: a COUNT that the indexes answer, then the page. With one, the words are
-    matched row by row, so the page and the total come from a single pass (a window COUNT).
-    A page past the end shows the last one.
+    Two statements for the list itself (a COUNT, then the page), then one IN query per related
+    table for the rows shown. A search's COUNT stops past SEARCH_COUNT_BOUND matches (or the
+    page asked for): the page then says « plus de … ». A page past the end shows the last one.
     """
     now = now or utcnow()
     conditions = list_conditions(user, params, now=now)
-    order = _sort_keys(params)
+    more = False
     if params.q:
-        rows = db.session.execute(
-            _page_query(
-                conditions, order, params.page, per_page, func.count().over().label("total")
-            )
-        ).all()
-        if rows or params.page == 1:
-            total = rows[0].total if rows else 0
-            items = [r[0] for r in rows]
-            delays = delay_states(user, items, now)
-            return TicketPage(items, total, params.page, per_page, delays)
-        total = _count(conditions)
+        bound = max(SEARCH_COUNT_BOUND, params.page * per_page)
+        total, more = _bounded_count(conditions, bound)
     else:
         total = _count(conditions)
-    page = min(params.page, max(1, math.ceil(total / per_page)))
+    page = params.page if more else min(params.page, max(1, math.ceil(total / per_page)))
     items = (
-        list(db.session.scalars(_page_query(conditions, order, page, per_page)).all())
+        list(db.session.scalars(_page_query(conditions, _sort_keys(params), page, per_page)))
         if total
         else []
     )
     delays = delay_states(user, items, now)
-    return TicketPage(items=items, total=total, page=page, per_page=per_page, delays=delays)
+    return TicketPage(items, total, page, per_page, more=more, delays=delays)
 
 
 # ------------------------------------------------------------------ the filters' choices
