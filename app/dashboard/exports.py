@@ -18,6 +18,7 @@ import io
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -34,6 +35,7 @@ from app.tickets.workflow import Status
 BRUSSELS = ZoneInfo("Europe/Brussels")
 MAX_TICKETS = 100_000
 CHUNK = 64 * 1024
+CSV_ROWS = 500
 
 
 def _hours(value: float | None) -> float | None:
@@ -132,9 +134,25 @@ def ticket_rows(
 ) -> Iterator[list]:
     """The tickets created in the period, with the current supplier's latest clocks.
 
-    Read in batches as the response is written (the caller streams it), one query for the
-    tickets' columns and one per batch for their clocks.
+    Two queries whatever the number of tickets: the clocks first (two small tuples per ticket),
+    then the tickets' columns, read in batches as the caller streams the rows out.
     """
+    session = session or db.session
+    window = (Ticket.created_at >= period.starts_at, Ticket.created_at < period.ends_at)
+    mine = () if supplier_id is None else (Ticket.supplier_id == supplier_id,)
+    clocks: dict[tuple[int, str], tuple] = {}
+    for ticket_id, kind, outcome, spent in session.execute(
+        select(
+            ServiceClock.ticket_id,
+            ServiceClock.kind,
+            ServiceClock.outcome,
+            ServiceClock.spent_minutes,
+        )
+        .join(Ticket, Ticket.id == ServiceClock.ticket_id)
+        .where(*window, *mine, ServiceClock.supplier_id == Ticket.supplier_id)
+        .order_by(ServiceClock.id)
+    ):
+        clocks[(ticket_id, kind)] = (outcome, spent)  # the latest wins
     query = (
         select(*_TICKET_COLUMNS)
         .join(RequestType, RequestType.id == Ticket.request_type_id)
@@ -142,40 +160,12 @@ def ticket_rows(
         .join(Establishment, Establishment.id == Site.establishment_id)
         .outerjoin(Equipment, Equipment.id == Ticket.equipment_id)
         .outerjoin(Supplier, Supplier.id == Ticket.supplier_id)
-        .where(Ticket.created_at >= period.starts_at, Ticket.created_at < period.ends_at)
+        .where(*window, *mine)
         .order_by(Ticket.created_at, Ticket.id)
         .limit(MAX_TICKETS)
+        .execution_options(yield_per=BATCH)
     )
-    if supplier_id is not None:
-        query = query.where(Ticket.supplier_id == supplier_id)
-    session = session or db.session
-    result = session.execute(query.execution_options(yield_per=BATCH))
-    for batch in result.partitions():
-        yield from _with_clocks(session, batch)
-
-
-def _with_clocks(session: Session, tickets) -> Iterator[list]:
-    clocks: dict[tuple[int, str], tuple] = {}
-    holders = {t.id: t.supplier_id for t in tickets}
-    rows = session.execute(
-        select(
-            ServiceClock.ticket_id,
-            ServiceClock.supplier_id,
-            ServiceClock.kind,
-            ServiceClock.outcome,
-            ServiceClock.spent_minutes,
-        )
-        .where(
-            ServiceClock.ticket_id.in_(list(holders)),
-            ServiceClock.supplier_id.is_not(None),
-        )
-        .order_by(ServiceClock.id)
-    )
-    for ticket_id, clock_supplier, kind, outcome, spent in rows:
-        if clock_supplier == holders[ticket_id]:
-            clocks[(ticket_id, kind)] = (outcome, spent)  # the latest wins
-    for t in tickets:
-        plan, resolve = clocks.get((t.id, "plan")), clocks.get((t.id, "resolve"))
+    for t in session.execute(query):
         yield [
             t.reference,
             t.request_type,
@@ -191,8 +181,8 @@ def _with_clocks(session: Session, tickets) -> Iterator[list]:
             t.supplier or "",
             _local(t.created_at),
             _local(t.closed_at),
-            *_clock_cells(plan),
-            *_clock_cells(resolve),
+            *_clock_cells(clocks.get((t.id, "plan"))),
+            *_clock_cells(clocks.get((t.id, "resolve"))),
             t.round - 1,
         ]
 
@@ -220,6 +210,8 @@ def _formula_like(text: str) -> bool:
 
 
 def _csv_cell(value) -> str:
+    if isinstance(value, str):  # most cells: tested first
+        return "'" + value if _formula_like(value) else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -228,21 +220,20 @@ def _csv_cell(value) -> str:
         return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
     if isinstance(value, datetime):
         return value.strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, str):
-        return "'" + value if _formula_like(value) else value
     return str(value)
 
 
 def csv_stream(headers: list[str], rows) -> Iterator[str]:
-    """CSV text in pieces, beginning with the byte-order mark."""
+    """CSV text in pieces of a few hundred rows, beginning with the byte-order mark."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(headers)
     yield "\ufeff" + buffer.getvalue()
-    for row in rows:
+    rows = iter(rows)
+    while batch := list(islice(rows, CSV_ROWS)):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([_csv_cell(v) for v in row])
+        writer.writerows([map(_csv_cell, row) for row in batch])
         yield buffer.getvalue()
 
 
