@@ -15,23 +15,27 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session
 
 from app.dashboard.figures import NO_LOT, Dashboard, Period
 from app.dashboard.stats import AGE_BUCKETS, Scorecard
 from app.extensions import db
-from app.models import Equipment, ServiceClock, Site, Ticket
+from app.models import Equipment, Establishment, RequestType, ServiceClock, Site, Supplier, Ticket
 from app.tickets.workflow import Status
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 MAX_TICKETS = 100_000
+CHUNK = 64 * 1024
+CSV_ROWS = 500
 
 
 def _hours(value: float | None) -> float | None:
@@ -101,73 +105,93 @@ TICKET_HEADERS = [
 ]
 
 
-def ticket_rows(period: Period, supplier_id: int | None = None) -> Iterator[list]:
-    """The tickets created in the period, with the current supplier's latest clocks."""
-    query = (
-        select(Ticket)
-        .where(Ticket.created_at >= period.starts_at, Ticket.created_at < period.ends_at)
-        .options(
-            joinedload(Ticket.site).joinedload(Site.establishment),
-            joinedload(Ticket.supplier),
-            joinedload(Ticket.request_type),
-            joinedload(Ticket.equipment).load_only(Equipment.lot),
+# The columns the ticket export reads, and nothing else: no ORM objects, no relationships loaded.
+_TICKET_COLUMNS = (
+    Ticket.id,
+    Ticket.supplier_id,
+    Ticket.reference,
+    RequestType.name.label("request_type"),
+    Ticket.status,
+    Ticket.summary,
+    Establishment.fase,
+    Site.fi,
+    Establishment.name.label("school"),
+    Equipment.lot,
+    Ticket.equipment_id,
+    Ticket.equipment_description,
+    Ticket.equipment_label,
+    Ticket.equipment_serial,
+    Supplier.name.label("supplier"),
+    Ticket.created_at,
+    Ticket.closed_at,
+    Ticket.round,
+)
+BATCH = 1000
+
+
+def ticket_rows(
+    period: Period, supplier_id: int | None = None, *, session: Session | None = None
+) -> Iterator[list]:
+    """The tickets created in the period, with the current supplier's latest clocks.
+
+    Two queries whatever the number of tickets: the clocks first (two small tuples per ticket),
+    then the tickets' columns, read in batches as the caller streams the rows out.
+    """
+    session = session or db.session
+    window = (Ticket.created_at >= period.starts_at, Ticket.created_at < period.ends_at)
+    mine = () if supplier_id is None else (Ticket.supplier_id == supplier_id,)
+    clocks: dict[tuple[int, str], tuple] = {}
+    for ticket_id, kind, outcome, spent in session.execute(
+        select(
+            ServiceClock.ticket_id,
+            ServiceClock.kind,
+            ServiceClock.outcome,
+            ServiceClock.spent_minutes,
         )
+        .join(Ticket, Ticket.id == ServiceClock.ticket_id)
+        .where(*window, *mine, ServiceClock.supplier_id == Ticket.supplier_id)
+        .order_by(ServiceClock.id)
+    ):
+        clocks[(ticket_id, kind)] = (outcome, spent)  # the latest wins
+    query = (
+        select(*_TICKET_COLUMNS)
+        .join(RequestType, RequestType.id == Ticket.request_type_id)
+        .join(Site, Site.id == Ticket.site_id)
+        .join(Establishment, Establishment.id == Site.establishment_id)
+        .outerjoin(Equipment, Equipment.id == Ticket.equipment_id)
+        .outerjoin(Supplier, Supplier.id == Ticket.supplier_id)
+        .where(*window, *mine)
         .order_by(Ticket.created_at, Ticket.id)
         .limit(MAX_TICKETS)
+        .execution_options(yield_per=BATCH)
     )
-    if supplier_id is not None:
-        query = query.where(Ticket.supplier_id == supplier_id)
-    batch: list[Ticket] = []
-    for ticket in db.session.scalars(query.execution_options(yield_per=1000)):
-        batch.append(ticket)
-        if len(batch) == 1000:
-            yield from _with_clocks(batch)
-            batch = []
-    if batch:
-        yield from _with_clocks(batch)
-
-
-def _with_clocks(tickets: list[Ticket]) -> Iterator[list]:
-    clocks: dict[tuple[int, str], ServiceClock] = {}
-    rows = db.session.scalars(
-        select(ServiceClock)
-        .where(
-            ServiceClock.ticket_id.in_([t.id for t in tickets]),
-            ServiceClock.supplier_id.is_not(None),
-        )
-        .order_by(ServiceClock.id)
-    )
-    holders = {t.id: t.supplier_id for t in tickets}
-    for clock in rows:
-        if clock.supplier_id == holders[clock.ticket_id]:
-            clocks[(clock.ticket_id, clock.kind)] = clock  # the latest wins
-    for t in tickets:
-        plan, resolve = clocks.get((t.id, "plan")), clocks.get((t.id, "resolve"))
+    for t in session.execute(query):
         yield [
             t.reference,
-            t.request_type.name,
+            t.request_type,
             Status(t.status).label,
             t.summary,
-            t.site.establishment.fase,
-            t.site.fi,
-            t.site.establishment.name,
-            t.equipment.lot if t.equipment else NO_LOT,
+            t.fase,
+            t.fi,
+            t.school,
+            t.lot if t.equipment_id is not None else NO_LOT,
             t.equipment_description,
             t.equipment_label,
             t.equipment_serial,
-            t.supplier.name if t.supplier else "",
+            t.supplier or "",
             _local(t.created_at),
             _local(t.closed_at),
-            *_clock_cells(plan),
-            *_clock_cells(resolve),
+            *_clock_cells(clocks.get((t.id, "plan"))),
+            *_clock_cells(clocks.get((t.id, "resolve"))),
             t.round - 1,
         ]
 
 
-def _clock_cells(clock: ServiceClock | None) -> list:
-    if clock is None or clock.outcome not in ("met", "breached"):
+def _clock_cells(clock: tuple | None) -> list:
+    if clock is None or clock[0] not in ("met", "breached"):
         return [None, None]
-    return [_hours((clock.spent_minutes or 0) / 60), "oui" if clock.outcome == "met" else "non"]
+    outcome, spent = clock
+    return [_hours((spent or 0) / 60), "oui" if outcome == "met" else "non"]
 
 
 def _local(instant: datetime | None) -> datetime | None:
@@ -186,6 +210,8 @@ def _formula_like(text: str) -> bool:
 
 
 def _csv_cell(value) -> str:
+    if isinstance(value, str):  # most cells: tested first
+        return "'" + value if _formula_like(value) else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -194,21 +220,20 @@ def _csv_cell(value) -> str:
         return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
     if isinstance(value, datetime):
         return value.strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, str):
-        return "'" + value if _formula_like(value) else value
     return str(value)
 
 
 def csv_stream(headers: list[str], rows) -> Iterator[str]:
-    """CSV text in pieces, beginning with the byte-order mark."""
+    """CSV text in pieces of a few hundred rows, beginning with the byte-order mark."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(headers)
     yield "\ufeff" + buffer.getvalue()
-    for row in rows:
+    rows = iter(rows)
+    while batch := list(islice(rows, CSV_ROWS)):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([_csv_cell(v) for v in row])
+        writer.writerows([map(_csv_cell, row) for row in batch])
         yield buffer.getvalue()
 
 
@@ -223,12 +248,21 @@ def _xlsx_cell(worksheet, value):
     return cell
 
 
-def xlsx_bytes(headers: list[str], rows, sheet: str) -> bytes:
+def xlsx_stream(headers: list[str], rows, sheet: str) -> Iterator[bytes]:
+    """The workbook in pieces: rows go one by one into openpyxl's write-only sheet (kept in a
+    temporary file, not in memory); the finished file, which an XLSX reader needs whole, is
+    then sent in chunks."""
     book = Workbook(write_only=True)
     worksheet = book.create_sheet(sheet[:31])
     worksheet.append(headers)
     for row in rows:
         worksheet.append([_xlsx_cell(worksheet, value) for value in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    with tempfile.TemporaryFile() as out:
+        book.save(out)
+        out.seek(0)
+        while chunk := out.read(CHUNK):
+            yield chunk
+
+
+def xlsx_bytes(headers: list[str], rows, sheet: str) -> bytes:
+    return b"".join(xlsx_stream(headers, rows, sheet))

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select, tuple_
 
-from app.dashboard.stats import Scorecard, age_bucket, total
+from app.dashboard.stats import AGE_BUCKETS, Scorecard, total
 from app.extensions import db
 from app.models import Equipment, ServiceClock, Supplier, Ticket, TicketEvent
 from app.models.types import UTCDateTime, utcnow
@@ -156,7 +156,7 @@ def _counts(key, scope, now: datetime):
 def _times(key, scope, card_for, *, by_lot: bool) -> dict[str, tuple[float | None, float | None]]:
     """Median and 90th percentile of the stopped clocks, per group and for all of them.
 
-    PostgreSQL computes them (two small grouped queries); elsewhere the minutes are read and
+    PostgreSQL computes them (one grouped query); elsewhere the minutes are read and
     app.dashboard.stats does the same arithmetic.
     """
     stopped = [*scope, ServiceClock.outcome.in_(("met", "breached"))]
@@ -169,25 +169,25 @@ def _times(key, scope, card_for, *, by_lot: bool) -> dict[str, tuple[float | Non
             (card.plan if kind == "plan" else card.resolve).hours.append((spent or 0) / 60)
         return {}
 
-    def percentiles(*group, tickets: bool):
-        return _clocks(
-            *group,
-            func.percentile_cont(0.5).within_group(minutes),
-            func.percentile_disc(0.9).within_group(minutes),
-            tickets=tickets,
-        ).where(*stopped)
-
-    for value, kind, mid, high in db.session.execute(
-        percentiles(key, ServiceClock.kind, tickets=by_lot).group_by(key, ServiceClock.kind)
-    ):
+    # One scan for both: the groups' figures and, in the same pass, all the groups' together
+    # (the grouping set without the key, whose key comes back empty; the scope excludes an
+    # empty key otherwise: clocks without a supplier, and lots made non-empty by coalesce).
+    query = _clocks(
+        key.label("key"),
+        ServiceClock.kind,
+        func.percentile_cont(0.5).within_group(minutes),
+        func.percentile_disc(0.9).within_group(minutes),
+        tickets=by_lot,
+    ).where(*stopped)
+    query = query.group_by(func.grouping_sets(tuple_(key, ServiceClock.kind), ServiceClock.kind))
+    overall: dict[str, tuple[float | None, float | None]] = {}
+    for value, kind, mid, high in db.session.execute(query):
+        if value is None:
+            overall[kind] = (_hours(mid), _hours(high))
+            continue
         target = card_for(value).plan if kind == "plan" else card_for(value).resolve
         target.known_median, target.known_p90 = _hours(mid), _hours(high)
-    return {
-        kind: (_hours(mid), _hours(high))
-        for kind, mid, high in db.session.execute(
-            percentiles(ServiceClock.kind, tickets=False).group_by(ServiceClock.kind)
-        )
-    }
+    return overall
 
 
 def _hours(minutes) -> float | None:
@@ -195,17 +195,28 @@ def _hours(minutes) -> float | None:
 
 
 def _backlog(cards, *, by_lot: bool, supplier_id: int | None, now: datetime) -> None:
+    """Counted by the database per group and age bucket: a handful of rows, not one per ticket.
+
+    A ticket is in the bucket whose upper bound (in days since `since`) it has not reached:
+    `now - since < upper days`, i.e. `since > now - upper days` (app.dashboard.stats.age_bucket).
+    """
     key_column = _lot_column() if by_lot else Ticket.supplier_id
+    since = func.coalesce(Ticket.supplier_assigned_at, Ticket.created_at, type_=UTCDateTime())
+    bucket = case(
+        *[
+            (since > now - timedelta(days=upper), index)
+            for index, (_label, upper) in enumerate(AGE_BUCKETS[:-1])
+        ],
+        else_=len(AGE_BUCKETS) - 1,
+    )
     query = (
-        select(
-            key_column,
-            func.coalesce(Ticket.supplier_assigned_at, Ticket.created_at, type_=UTCDateTime()),
-        )
+        select(key_column.label("key"), bucket.label("bucket"), func.count().label("tickets"))
         .outerjoin(Equipment, Equipment.id == Ticket.equipment_id)
         .where(and_(Ticket.status.in_(UNFINISHED), Ticket.supplier_id.is_not(None)))
+        .group_by(key_column, bucket)
     )
     if supplier_id is not None:
         query = query.where(Ticket.supplier_id == supplier_id)
-    for key, since in db.session.execute(query):
+    for key, index, tickets in db.session.execute(query):
         card = cards.get(key) or cards.setdefault(key, Scorecard(key=key, name=str(key)))
-        card.backlog[age_bucket((now - since).total_seconds() / 86400)] += 1
+        card.backlog[index] += tickets

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import format_decimal, format_percent
 from flask_login import current_user, login_required
+from sqlalchemy.orm import Session
 
 from app.auth.access import en_staff_required
 from app.core.input import parse_id
@@ -126,17 +127,34 @@ def export(what: str, fmt: str):
         _supplier_for(supplier_id)
     form, period, _errors = _form()
     group = "lot" if supplier_id is not None else form.group
-    if what == "fiches":
-        board = compute(period, group=group, supplier_id=supplier_id)
-        headers, rows = exports.scorecard_rows(board)
-    else:
-        headers, rows = exports.TICKET_HEADERS, exports.ticket_rows(period, supplier_id)
     name = f"relais-{what}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if fmt == "csv":
-        # Built whole: the rows need the database session, which ends with the request.
-        body = "".join(exports.csv_stream(headers, rows))
-        return Response(body, content_type=FORMATS["csv"], headers=disposition)
-    sheet = "Fiches" if what == "fiches" else "Demandes"
-    data = exports.xlsx_bytes(headers, rows, sheet)
-    return Response(data, content_type=FORMATS["xlsx"], headers=disposition)
+    if what == "fiches":
+        board = compute(period, group=group, supplier_id=supplier_id)
+        headers, table = exports.scorecard_rows(board)
+        body = _streamed(fmt, headers, lambda _session: table, "Fiches")
+    else:
+        body = _streamed(
+            fmt,
+            exports.TICKET_HEADERS,
+            lambda session: exports.ticket_rows(period, supplier_id, session=session),
+            "Demandes",
+        )
+    return Response(body, content_type=FORMATS[fmt], headers=disposition)
+
+
+def _streamed(fmt: str, headers: list[str], rows, sheet: str):
+    """The export written as it is read: the rows come from the database while the answer goes
+    out, through a session of its own on the app's engine that lives as long as the stream
+    (the request's session ends with the view)."""
+    engine = db.engine
+
+    def pieces():
+        with Session(engine) as session:
+            if fmt == "csv":
+                for piece in exports.csv_stream(headers, rows(session)):
+                    yield piece.encode()
+            else:
+                yield from exports.xlsx_stream(headers, rows(session), sheet)
+
+    return pieces()
