@@ -18,7 +18,7 @@ from app.notify import preferences
 from app.notify.audience import AUDIENCES, TicketPeople, _people_for
 from app.tickets.action_forms import ACTION_FORMS
 from app.tickets.events import DESCRIPTIONS, KIND_OF_ACTION, RECIPIENT_LABELS, EventKind
-from app.tickets.workflow import Action, Status
+from app.tickets.workflow import TRANSITIONS, Action, Actor, Status
 
 KINDS = list(EventKind)
 NOTICE_TEMPLATES = ("mail/_notices.html", "mail/_notices.txt")
@@ -76,6 +76,14 @@ def test_every_workflow_action_is_one_kind():
     assert set(KIND_OF_ACTION) == set(Action)
     actions = [d.action for d in DESCRIPTIONS.values() if d.action is not None]
     assert len(actions) == len(set(actions))
+
+
+def test_every_action_a_person_takes_has_a_form_and_a_success_message():
+    for action, transition in TRANSITIONS.items():
+        if transition.actors == {Actor.SYSTEM}:
+            continue
+        assert action in ACTION_FORMS, action
+        assert EventKind.of_action(action).description.success is not None, action
 
 
 @pytest.mark.parametrize("action", list(ACTION_FORMS), ids=str)
