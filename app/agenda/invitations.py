@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from app.agenda import ics
 from app.models import Intervention, Ticket, TicketEvent
+from app.tickets.events import EventKind
 
 # Audience groups (app.notify.audience) whose members get the visit in their calendar.
 INVITED_GROUPS = frozenset({"teacher", "teacher_if_planned", "assistant"})
-REQUEST_EVENTS = frozenset({"plan", "reschedule"})
-CANCEL_EVENTS = frozenset({"cancel", "send_back", "reassign_supplier"})
+REQUEST_EVENTS = frozenset({EventKind.PLAN, EventKind.RESCHEDULE})
+CANCEL_EVENTS = frozenset({EventKind.CANCEL, EventKind.SEND_BACK, EventKind.REASSIGN_SUPPLIER})
 
 
 def planned_visit(ticket: Ticket) -> Intervention | None:

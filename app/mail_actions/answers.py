@@ -10,9 +10,10 @@ from enum import StrEnum
 
 from app.mail_actions.tokens import AnswerClaims
 from app.models import Intervention, Ticket, TicketEvent, normalise_email
+from app.tickets.events import EventKind
 from app.tickets.workflow import Status
 
-ANSWER_KINDS = frozenset({"approve", "reopen"})
+ANSWER_KINDS = frozenset({EventKind.APPROVE, EventKind.REOPEN})
 
 
 class Problem(StrEnum):

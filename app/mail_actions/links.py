@@ -19,10 +19,12 @@ from app.models import normalise_email
 from app.models.types import utcnow
 from app.notify.links import external_url
 from app.tickets.autoclose import DEFAULT_DAYS, due_at
+from app.tickets.events import EventKind
 from app.tickets.planning import BRUSSELS
 from app.tickets.workflow import Status
 
-APPROVAL_EVENTS = frozenset({"finish", "finish_on_spot", "auto_close_reminder"})
+# The kinds whose mail asks the contact for their approval (app.tickets.events).
+APPROVAL_EVENTS = frozenset(kind for kind in EventKind if kind.description.asks_approval)
 DEFAULT_GRACE_DAYS = 7
 
 

@@ -29,6 +29,7 @@ from app.models.school import Site
 from app.models.supplier import Supplier
 from app.models.types import UTCDateTime, utcnow
 from app.models.user import User
+from app.tickets.events import EventKind, kind_of
 from app.tickets.workflow import FINAL_STATUSES, Status
 
 STATUS_VALUES = ", ".join(f"'{s.value}'" for s in Status)
@@ -235,6 +236,11 @@ class TicketEvent(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+    @property
+    def event_kind(self) -> EventKind | None:
+        """What every layer knows of this kind (app.tickets.events); None for an unknown one."""
+        return kind_of(self.kind)
 
 
 class Attachment(db.Model):

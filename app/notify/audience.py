@@ -2,8 +2,9 @@
 
 No database, no Flask: the service builds a `TicketPeople` from the ticket, asks `audience`, and
 writes one message per recipient. Rules kept here:
-- each event has its audience (docs/domain.md, « Who is told », which also lists where it
-  departs from the original table), plus the participants for state changes and comments;
+- each event kind has its audience, declared with the kind in app.tickets.events
+  (docs/domain.md, « Who is told », which also lists where it departs from the original
+  table), plus the participants for state changes and comments;
 - one message per person per event (recipients are merged by address);
 - never to the person who acted;
 - a message goes only when two switches allow it: the person's « Notifications » switch on the
@@ -18,6 +19,8 @@ writes one message per recipient. Rules kept here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from app.tickets.events import EventKind
 
 
 @dataclass(frozen=True)
@@ -56,40 +59,9 @@ class Recipient:
     mandatory: bool = False
 
 
-# Audience groups per event; a trailing "!" marks a message that ignores the person's switch.
-AUDIENCES: dict[str, tuple[str, ...]] = {
-    "created": ("supplier!", "teacher"),
-    "plan": ("assistant", "coordinators", "teacher", "participants"),
-    "reschedule": ("assistant", "coordinators", "teacher", "participants"),
-    "finish": ("teacher!", "assistant", "coordinators", "participants"),
-    "finish_on_spot": ("teacher!", "assistant", "coordinators", "participants"),
-    "approve": ("supplier", "assistant", "participants"),
-    "reopen": ("supplier", "assistant", "coordinators", "participants"),
-    "auto_close": ("teacher", "supplier", "assistant", "participants"),
-    # Not state changes (the ticket stays OUVERT): those the original table names, plus the
-    # assistant in charge when a coordinator moves their ticket to another company.
-    "send_back": ("assistant", "coordinators", "teacher_if_planned"),
-    "reassign_supplier": (
-        "supplier!",
-        "previous_supplier_if_planned",
-        "teacher_if_planned",
-        "assistant",
-    ),
-    "cancel": ("supplier", "teacher", "assistant", "participants"),
-    "assign_technician": ("technician",),
-    "change_assignee": ("new_assignee",),
-    "comment": ("supplier", "participants"),
-    # Scheduled work and service levels (no actor: the system).
-    # The approval request again: it always goes, like the first one.
-    "auto_close_reminder": ("teacher!",),
-    "sla_warning": ("assistant", "coordinators"),
-    # Pauses of the clocks, and the question put to the school (app.sla.pauses).
-    "pause": ("assistant", "participants"),
-    "resume": ("assistant", "participants"),
-    "info_request": ("teacher", "participants"),
-    "info_reminder": ("teacher",),
-    "closed_unanswered": ("teacher", "supplier", "assistant", "participants"),
-}
+# Audience groups per event kind, as app.tickets.events describes them; a trailing "!" marks a
+# message that ignores the person's switch.
+AUDIENCES: dict[str, tuple[str, ...]] = {kind: kind.audience for kind in EventKind if kind.audience}
 
 
 def _people_for(group: str, people: TicketPeople) -> list[Person]:

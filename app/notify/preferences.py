@@ -1,13 +1,15 @@
 """Which kinds of ticket mail a person wants (« E-mails que je reçois » on the profile page).
 
-Pure rules, no database and no request. Event kinds (the keys of `app.notify.audience.AUDIENCES`)
-are gathered in a few groups a person reads as one choice; each role sees the groups it can
-receive. The choice is stored on the user (`User.mail_preferences`) as `{group: False}` for each
-group turned off; a missing group is on, and so is a group the person's role does not see.
+Pure rules, no database and no request. Event kinds that send mail are gathered in a few groups
+a person reads as one choice (each kind names its group in app.tickets.events); each role sees
+the groups it can receive. The choice is stored on the user (`User.mail_preferences`) as
+`{group: False}` for each group turned off; a missing group is on, and so is a group the
+person's role does not see.
 
 The choice is one of two switches: the other is the person's « Notifications » switch on each
 ticket. A message goes only when both allow it, except the messages that always go (the
-teacher's approval request and a supplier's new assignment: the "!" groups of `AUDIENCES`).
+teacher's approval request and a supplier's new assignment: the "!" audience groups of
+app.tickets.events).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+
+from app.tickets.events import EventKind
 
 ROLES = frozenset({"assistant", "coordinator", "supplier", "teacher", "admin"})
 EN_STAFF = frozenset({"assistant", "coordinator", "admin"})
@@ -26,8 +30,12 @@ class Group:
     key: str
     label: str
     help: str
-    kinds: frozenset[str]
     roles: frozenset[str] = ROLES
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The event kinds that name this group (app.tickets.events)."""
+        return frozenset(kind for kind in EventKind if kind.group == self.key)
 
 
 GROUPS: tuple[Group, ...] = (
@@ -38,19 +46,16 @@ GROUPS: tuple[Group, ...] = (
             "Une demande est créée, attribuée à une autre société, confiée à un technicien "
             "ou à un autre responsable."
         ),
-        frozenset({"created", "reassign_supplier", "assign_technician", "change_assignee"}),
     ),
     Group(
         "visits",
         _l("Visites planifiées ou replanifiées"),
         _l("Le fournisseur fixe ou change la date et l’heure de son intervention."),
-        frozenset({"plan", "reschedule"}),
     ),
     Group(
         "finished",
         _l("Interventions terminées"),
         _l("Le fournisseur signale que l’intervention est faite, à l’école ou sur place."),
-        frozenset({"finish", "finish_on_spot"}),
     ),
     Group(
         "closing",
@@ -59,19 +64,16 @@ GROUPS: tuple[Group, ...] = (
             "L’école approuve l’intervention ou rouvre la demande, ou la demande est fermée "
             "automatiquement."
         ),
-        frozenset({"approve", "reopen", "auto_close", "closed_unanswered"}),
     ),
     Group(
         "comments",
         _l("Commentaires"),
         _l("Quelqu’un ajoute un commentaire à une demande que vous suivez."),
-        frozenset({"comment"}),
     ),
     Group(
         "send_back_cancel",
         _l("Renvois et annulations"),
         _l("Le fournisseur renvoie une demande à l’équipe EN, ou une demande est annulée."),
-        frozenset({"send_back", "cancel"}),
     ),
     Group(
         "questions",
@@ -80,19 +82,16 @@ GROUPS: tuple[Group, ...] = (
             "Une question est posée à l’école, et les rappels quand sa réponse ou son "
             "approbation se fait attendre."
         ),
-        frozenset({"info_request", "info_reminder", "auto_close_reminder"}),
     ),
     Group(
         "waits",
         _l("Mises en attente et reprises"),
         _l("Une demande est mise en attente (ses délais s’arrêtent), puis reprise."),
-        frozenset({"pause", "resume"}),
     ),
     Group(
         "sla",
         _l("Délais bientôt dépassés"),
         _l("Une demande approche de la fin de son délai de prise en charge ou de résolution."),
-        frozenset({"sla_warning"}),
         roles=EN_STAFF,
     ),
 )

@@ -20,31 +20,7 @@ from app.notify.audience import Participation, Person, TicketPeople, audience
 from app.notify.links import external_url
 from app.notify.outbox import queue_message
 from app.tickets import planning
-
-# The subject line's words for each event (the reference and summary frame them).
-HEADLINES = {
-    "created": "Nouvelle demande",
-    "plan": "Intervention prévue le {date} à {time}",
-    "reschedule": "Intervention replanifiée au {date} à {time}",
-    "finish": "Intervention terminée : 1 approbation nécessaire",
-    "finish_on_spot": "Intervention réalisée sur place : 1 approbation nécessaire",
-    "approve": "Intervention approuvée, demande fermée",
-    "reopen": "Demande rouverte",
-    "auto_close": "Demande clôturée automatiquement",
-    "send_back": "Demande renvoyée à l’équipe EN",
-    "reassign_supplier": "Demande attribuée à {supplier}",
-    "cancel": "Demande annulée",
-    "assign_technician": "Demande confiée à {technician}",
-    "change_assignee": "Vous êtes responsable de cette demande",
-    "comment": "Nouveau commentaire de {actor}",
-    "auto_close_reminder": "Rappel : votre approbation est attendue",
-    "sla_warning": "Délai bientôt dépassé",
-    "pause": "Demande en attente",
-    "resume": "Demande reprise",
-    "info_request": "Question de {actor} : votre réponse est attendue",
-    "info_reminder": "Rappel : votre réponse est attendue",
-    "closed_unanswered": "Demande fermée faute de réponse",
-}
+from app.tickets.events import EventKind
 
 
 def _muted(user: User | None) -> frozenset[str]:
@@ -90,7 +66,7 @@ def people_of(ticket: Ticket, event: TicketEvent) -> TicketPeople:
             db.session.get(Supplier, event.data["previous_supplier_id"])
         )
     new_assignee = None
-    if event.kind == "change_assignee":
+    if event.kind == EventKind.CHANGE_ASSIGNEE:
         new_assignee = _person(ticket.assignee)
     participants = tuple(
         Participation(
@@ -109,7 +85,7 @@ def people_of(ticket: Ticket, event: TicketEvent) -> TicketPeople:
     return TicketPeople(
         supplier=_supplier_person(ticket.supplier),
         previous_supplier=previous_supplier,
-        assistant=_person(ticket.assignee) if event.kind != "change_assignee" else None,
+        assistant=_person(ticket.assignee) if event.kind != EventKind.CHANGE_ASSIGNEE else None,
         coordinators=tuple(p for p in map(_person, coordinators) if p),
         teacher=teacher,
         technician=_person(ticket.technician),
@@ -131,7 +107,7 @@ def headline(ticket: Ticket, event: TicketEvent) -> str:
     if at:
         instant = datetime.fromisoformat(at)
         values["date"], values["time"] = planning.date_text(instant), planning.time_text(instant)
-    return HEADLINES[event.kind].format(**values)
+    return EventKind(event.kind).headline.format(**values)
 
 
 def queue_notices(ticket: Ticket, event: TicketEvent, actor: User | None) -> list[OutboxMessage]:

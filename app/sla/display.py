@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import ServiceClock, Supplier, Ticket, TicketEvent, TicketPause, User
+from app.models import ServiceClock, Supplier, Ticket, TicketPause, User
 from app.models.types import utcnow
 from app.sla import clocks, pauses, settings
 from app.sla.calendar import BusinessCalendar
 from app.sla.loading import calendar_for
+from app.tickets.events import pause_label
 from app.tickets.planning import BRUSSELS, LOCALE
 
 # States of one clock, as the page shows them (each with a badge in words).
@@ -199,7 +200,7 @@ def clock_panel(ticket: Ticket, user: User, *, now: datetime | None = None) -> C
     panel = ClockPanel(
         ticket=ticket,
         pause=pause,
-        pause_label=_pause_label(pause.kind) if pause else "",
+        pause_label=pause_label(pause.kind) if pause else "",
         can_act=pauses.may_pause(user, ticket) and ticket.status_enum in pauses.PAUSABLE,
         reminder_days=settings.reminder_days(),
         close_days=settings.close_days(),
@@ -224,35 +225,3 @@ def _latest(clock_rows: list[ServiceClock]) -> list[ServiceClock]:
     for clock in clock_rows:
         newest[clock.kind] = clock
     return [newest[kind] for kind in clocks.KINDS if kind in newest]
-
-
-def _pause_label(kind: str) -> str:
-    return {
-        pauses.SCHOOL: _("attente de l’école"),
-        pauses.PART: _("attente d’une pièce"),
-        pauses.INFORMATION: _("question posée à l’école, en attente de sa réponse"),
-    }.get(kind, kind)
-
-
-# ------------------------------------------------------------------ the activity
-
-
-def event_sentence(event: TicketEvent) -> str | None:
-    """The activity's sentence for the events of this package (None: not one of them)."""
-    data = event.data or {}
-    kind = event.kind
-    if kind == "pause":
-        return _("a suspendu les délais (%(why)s)", why=_pause_label(data.get("kind", "")))
-    if kind == "resume":
-        if data.get("answer"):
-            return _("a répondu à la question : les délais reprennent")
-        return _("a repris les délais")
-    if kind == "info_request":
-        return _("a posé une question à l’école (délais suspendus jusqu’à sa réponse)")
-    if kind == "info_reminder":
-        return _("a rappelé à l’école que sa réponse est attendue")
-    if kind == "sla_warning":
-        return _("a prévenu l’équipe EN : un délai est bientôt dépassé")
-    if kind == "closed_unanswered":
-        return _("a fermé la demande faute de réponse de l’école")
-    return None

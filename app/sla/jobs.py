@@ -35,6 +35,7 @@ from app.sla.calendar import FWB, SCHOOL_CALENDARS, BusinessCalendar
 from app.sla.loading import calendar_for
 from app.sla.settings import close_days, reminder_days, warning_minutes
 from app.tickets import activity
+from app.tickets.events import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def warn_ticket(ticket_id: int, clock_ids: list[int], now: datetime) -> bool:
         data = {"clocks": [c.id for c in due]}
         # For EN staff only: the assistant in charge and the coordinators are told.
         event = activity.record(
-            ticket, None, "sla_warning", body=body, now=now, data=data, internal=True
+            ticket, None, EventKind.SLA_WARNING, body=body, now=now, data=data, internal=True
         )
         outbox.announce(ticket, event, None)
     return True

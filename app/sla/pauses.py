@@ -27,6 +27,7 @@ from app.models import Ticket, TicketEvent, TicketPause, User
 from app.sla import clocks
 from app.tickets.activity import record
 from app.tickets.errors import Forbidden, TicketError
+from app.tickets.events import EventKind
 from app.tickets.permissions import actor_for
 from app.tickets.planning import date_text
 from app.tickets.workflow import Actor, Status
@@ -94,7 +95,7 @@ def pause(actor: User, ticket: Ticket, kind: str, reason: str, now: datetime) ->
     opened = _open(ticket, actor, kind, reason, now)
     db.session.flush()
     data = {"kind": kind, "pause_id": opened.id}
-    return record(ticket, actor, "pause", body=reason, now=now, data=data)
+    return record(ticket, actor, EventKind.PAUSE, body=reason, now=now, data=data)
 
 
 def resume(actor: User, ticket: Ticket, now: datetime) -> TicketEvent:
@@ -104,7 +105,7 @@ def resume(actor: User, ticket: Ticket, now: datetime) -> TicketEvent:
         raise TicketError("Les délais de cette demande ne sont pas suspendus.")
     _close(ticket, current, actor, now)
     data = {"kind": current.kind, "pause_id": current.id}
-    return record(ticket, actor, "resume", now=now, data=data)
+    return record(ticket, actor, EventKind.RESUME, now=now, data=data)
 
 
 def ask_school(actor: User, ticket: Ticket, question: str, now: datetime) -> TicketEvent:
@@ -126,7 +127,7 @@ def ask_school(actor: User, ticket: Ticket, question: str, now: datetime) -> Tic
     opened = _open(ticket, actor, INFORMATION, question, now)
     db.session.flush()
     data = {"pause_id": opened.id}
-    return record(ticket, actor, "info_request", body=question, now=now, data=data)
+    return record(ticket, actor, EventKind.INFO_REQUEST, body=question, now=now, data=data)
 
 
 def on_comment(actor: User, ticket: Ticket, now: datetime) -> TicketEvent | None:
@@ -147,14 +148,14 @@ def on_comment(actor: User, ticket: Ticket, now: datetime) -> TicketEvent | None
         return None
     _close(ticket, current, actor, now)
     data = {"kind": INFORMATION, "pause_id": current.id, "answer": True}
-    return record(ticket, actor, "resume", now=now, data=data)
+    return record(ticket, actor, EventKind.RESUME, now=now, data=data)
 
 
 def remind(ticket: Ticket, current: TicketPause, now: datetime) -> TicketEvent:
     """The reminder to the school contact (once per question)."""
     current.reminded_at = now
     data = {"pause_id": current.id}
-    return record(ticket, None, "info_reminder", body=current.reason, now=now, data=data)
+    return record(ticket, None, EventKind.INFO_REMINDER, body=current.reason, now=now, data=data)
 
 
 def closure_text(question: TicketPause, days: int) -> str:

@@ -30,6 +30,7 @@ from app.core.forms import DateField, Form, IntegerField
 from app.core.input import parse_id
 from app.models.types import utcnow
 from app.tickets import planning
+from app.tickets.events import EventKind
 from app.tickets.service import ActionInput, visit_horizon_days
 from app.tickets.workflow import Action
 
@@ -86,11 +87,21 @@ class ActionForm(Form):
     title: str = ""
     intro: str = ""
     version = IntegerField(widget=HiddenInput())
+    # The fields the form shows, in order: a name, or a tuple of names shown side by side.
+    FIELDS: tuple[str | tuple[str, ...], ...] = ()
+    # Plan or reschedule: the day, the time and the message that follows them (VisitForm).
+    announces_visit = False
     # The service's field names (TicketError.field) → this form's field holding the error.
     SERVICE_FIELDS: dict[str, str] = {}  # noqa: RUF012
 
     def values(self) -> ActionInput:
         return ActionInput()
+
+    @property
+    def recipients(self) -> list[str]:
+        """Who the form warns its message goes to: its event's audience, in words."""
+        kind = EventKind.of_action(self.action)
+        return kind.recipient_labels if kind.description.warns_recipients else []
 
     def field_for(self, service_field: str | None) -> Field | None:
         if not service_field:
@@ -120,6 +131,7 @@ class VisitForm(ActionForm):
     generated = HiddenField()
     confirm_weekend = BooleanField(_l("Confirmer cette date"))
     SERVICE_FIELDS = {"planned_at": "planned_date"}  # noqa: RUF012
+    announces_visit = True
 
     # Set by the view when the chosen day needs a confirmation.
     weekend_warning: str | None = None
@@ -179,6 +191,7 @@ class FinishForm(ActionForm):
     )
     summary = _text(_l("Résumé de l’intervention"))
     photos = MultipleFileField(_l("Photos (facultatif)"), render_kw=_PHOTOS_KW)
+    FIELDS = ("summary", "photos")
     SERVICE_FIELDS = {"attachments": "photos"}  # noqa: RUF012
 
     def values(self) -> ActionInput:
@@ -196,6 +209,7 @@ class FinishOnSpotForm(ActionForm):
     visited_time = LocalTimeField(_l("Heure de la visite"), validators=[Optional()])
     summary = _text(_l("Résumé de l’intervention"))
     photos = MultipleFileField(_l("Photos (facultatif)"), render_kw=_PHOTOS_KW)
+    FIELDS = (("visited_date", "visited_time"), "summary", "photos")
     SERVICE_FIELDS = {"visited_at": "visited_date", "attachments": "photos"}  # noqa: RUF012
 
     def validate_visited_date(self, field):
@@ -211,6 +225,7 @@ class ApproveForm(ActionForm):
     title = _l("Approuver")
     intro = _l("Le problème est résolu : la demande sera fermée.")
     message = _text(_l("Commentaire (facultatif)"))
+    FIELDS = ("message",)
 
     def values(self) -> ActionInput:
         return ActionInput(message=self.message.data or "")
@@ -218,6 +233,7 @@ class ApproveForm(ActionForm):
 
 class _ReasonForm(ActionForm):
     reason = _text(_l("Raison"))
+    FIELDS = ("reason",)
 
     def values(self) -> ActionInput:
         return ActionInput(reason=self.reason.data or "")
@@ -260,6 +276,7 @@ class ReassignSupplierForm(ActionForm):
         _l("Nouveau fournisseur"), choices=[], coerce=parse_id, validate_choice=False
     )
     reason = _text(_l("Commentaire (facultatif)"))
+    FIELDS = ("supplier_id", "reason")
 
     def values(self) -> ActionInput:
         return ActionInput(supplier_id=self.supplier_id.data, reason=self.reason.data or "")
@@ -272,6 +289,7 @@ class AssignTechnicianForm(ActionForm):
     technician_id = SelectField(
         _l("Technicien·ne"), choices=[], coerce=parse_id, validate_choice=False
     )
+    FIELDS = ("technician_id",)
 
     def values(self) -> ActionInput:
         return ActionInput(technician_id=self.technician_id.data)
@@ -284,6 +302,7 @@ class ChangeAssigneeForm(ActionForm):
     assignee_id = SelectField(
         _l("Assistant·e responsable"), choices=[], coerce=parse_id, validate_choice=False
     )
+    FIELDS = ("assignee_id",)
 
     def values(self) -> ActionInput:
         return ActionInput(assignee_id=self.assignee_id.data)

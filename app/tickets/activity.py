@@ -3,7 +3,7 @@ same transaction, one commit, and the messages handed to the queue only after th
 
     with activity.change() as outbox:
         ticket = load_for_update(ticket_id)
-        event = activity.record(ticket, actor, "comment", body=text, now=now)
+        event = activity.record(ticket, actor, EventKind.COMMENT, body=text, now=now)
         outbox.announce(ticket, event, actor)
 
 Any error inside rolls the whole change back (its messages with it) and goes on up; a block
@@ -18,12 +18,13 @@ from datetime import datetime
 
 from app.extensions import db
 from app.models import OutboxMessage, Ticket, TicketEvent, User
+from app.tickets.events import EventKind
 
 
 def record(
     ticket: Ticket,
     actor: User | None,
-    kind: str,
+    kind: EventKind,
     *,
     now: datetime,
     body: str = "",
@@ -31,7 +32,7 @@ def record(
     internal: bool = False,
     to_status: str | None = None,
 ) -> TicketEvent:
-    """One line of the activity (actor None: the system)."""
+    """One line of the activity (actor None: the system; the kinds: app.tickets.events)."""
     event = TicketEvent(
         ticket=ticket,
         actor=actor,

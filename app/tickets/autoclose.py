@@ -29,6 +29,7 @@ from app.jobs import job_context
 from app.models import RequestType, Ticket, TicketEvent
 from app.models.types import utcnow
 from app.tickets import activity
+from app.tickets.events import EventKind
 from app.tickets.workflow import Status
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 BRUSSELS = ZoneInfo("Europe/Brussels")
 DEFAULT_DAYS = 15
 DEFAULT_REMINDER_DAYS = 3
-REMINDER_KIND = "auto_close_reminder"
+REMINDER_KIND = EventKind.AUTO_CLOSE_REMINDER
 # A calendar without a single school day in this many days is a configuration error.
 _MAX_SEARCH_DAYS = 3 * 366
 

@@ -9,7 +9,6 @@ of the action forms.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -27,7 +26,7 @@ from app.models import (
     TicketEvent,
     User,
 )
-from app.tickets import planning
+from app.tickets.events import EventKind, kind_of
 from app.tickets.permissions import sees_internal
 from app.tickets.workflow import Status
 
@@ -124,10 +123,6 @@ def approval_pending(ticket: Ticket) -> bool:
 # ------------------------------------------------------------------ activity
 
 
-# Events whose body is already said by the sentence.
-_BODY_IN_SENTENCE = frozenset({"assign_technician", "change_assignee", "share", "auto_close"})
-
-
 @dataclass
 class Entry:
     """One line of the activity as the page shows it."""
@@ -140,7 +135,8 @@ class Entry:
     @property
     def body(self) -> str:
         """The text under the line, unless the sentence already says it."""
-        return "" if self.event.kind in _BODY_IN_SENTENCE else self.event.body
+        kind = kind_of(self.event.kind)
+        return "" if kind and kind.description.body_in_sentence else self.event.body
 
     @property
     def who(self) -> str:
@@ -157,63 +153,9 @@ def actor_name(event: TicketEvent) -> str:
     return name
 
 
-def _at(value: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _when(value: str | None) -> dict:
-    instant = _at(value)
-    if instant is None:
-        return {"date": "?", "time": "?"}
-    return {"date": planning.date_text(instant), "time": planning.time_text(instant)}
-
-
 def _sentence(event: TicketEvent, suppliers: dict[int, str]) -> str:
-    data = event.data or {}
-    kind = event.kind
-    if kind == "created":
-        return _("a créé cette demande")
-    if kind == "comment":
-        return _("a commenté")
-    if kind == "plan":
-        return _("a planifié l’intervention le %(date)s à %(time)s", **_when(data.get("at")))
-    if kind == "reschedule":
-        return _("a replanifié l’intervention au %(date)s à %(time)s", **_when(data.get("at")))
-    if kind == "finish":
-        return _("a terminé l’intervention")
-    if kind == "finish_on_spot":
-        return _(
-            "a réalisé l’intervention sur place le %(date)s à %(time)s", **_when(data.get("at"))
-        )
-    if kind == "approve":
-        return _("a approuvé l’intervention")
-    if kind == "reopen":
-        return _("a rouvert la demande")
-    if kind == "auto_close":
-        return _("Demande clôturée automatiquement, sans réponse de l’école")
-    if kind == "auto_close_reminder":
-        return _("a rappelé à l’école que son approbation est attendue")
-    if kind == "send_back":
-        return _("a renvoyé la demande à l’équipe EN")
-    if kind == "reassign_supplier":
-        name = suppliers.get(data.get("supplier_id"), "?")
-        return _("a attribué la demande à %(supplier)s", supplier=name)
-    if kind == "cancel":
-        return _("a annulé la demande")
-    if kind == "assign_technician":
-        return _("a confié la demande à %(name)s", name=event.body)
-    if kind == "change_assignee":
-        if event.actor_id is not None and data.get("assignee_id") == event.actor_id:
-            return _("a pris la demande en charge")
-        return _("a désigné %(name)s comme responsable", name=event.body)
-    if kind == "share":
-        return _("a partagé la demande avec %(name)s", name=event.body)
-    from app.sla.display import event_sentence  # pauses, questions, warnings (service levels)
-
-    return event_sentence(event) or kind
+    kind = kind_of(event.kind)
+    return kind.sentence(event, suppliers) if kind else event.kind
 
 
 def visible_attachments(ticket: Ticket, user: User) -> list[Attachment]:
@@ -225,7 +167,9 @@ def activity(ticket: Ticket, user: User) -> list[Entry]:
     """The activity, newest first; internal comments and files only for EN staff."""
     staff = sees_internal(user)
     supplier_ids = {
-        e.data.get("supplier_id") for e in ticket.events if e.kind == "reassign_supplier" and e.data
+        e.data.get("supplier_id")
+        for e in ticket.events
+        if e.kind == EventKind.REASSIGN_SUPPLIER and e.data
     } - {None}
     suppliers = {}
     if supplier_ids:

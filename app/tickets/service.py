@@ -35,6 +35,7 @@ from app.sla import clocks as sla_clocks
 from app.sla import pauses as sla_pauses
 from app.tickets import activity, planning
 from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
+from app.tickets.events import EventKind
 from app.tickets.numbering import next_number, reference
 from app.tickets.permissions import actor_for, can_view
 from app.tickets.workflow import Action, Actor, Status, WorkflowError, check, target_status
@@ -140,7 +141,7 @@ def create_ticket(actor: User, data: NewTicket, *, now: datetime | None = None) 
         ticket.participants.append(Participant(user=user, added_by=actor, added_at=now))
     with activity.change() as outbox:
         db.session.flush()
-        event = _event(ticket, actor, "created", to_status=Status.OPEN, now=now)
+        event = _event(ticket, actor, EventKind.CREATED, to_status=Status.OPEN, now=now)
         sla_clocks.on_created(ticket, now)
         outbox.announce(ticket, event, actor)
     return ticket
@@ -291,7 +292,7 @@ def _plan(ticket, actor, values, now):
         created_at=now,
     )
     db.session.add(intervention)
-    return _event(ticket, actor, "plan", body=message, now=now, data=_when(planned_at))
+    return _event(ticket, actor, EventKind.PLAN, body=message, now=now, data=_when(planned_at))
 
 
 def _reschedule(ticket, actor, values, now):
@@ -304,7 +305,9 @@ def _reschedule(ticket, actor, values, now):
     intervention.sequence += 1
     intervention.message = _visit_message(values.message, planned_at)
     data = {**_when(planned_at), "previous": previous.isoformat()}
-    return _event(ticket, actor, "reschedule", body=intervention.message, now=now, data=data)
+    return _event(
+        ticket, actor, EventKind.RESCHEDULE, body=intervention.message, now=now, data=data
+    )
 
 
 def _finish(ticket, actor, values, now):
@@ -322,7 +325,7 @@ def _finish(ticket, actor, values, now):
         db.session.add(intervention)
     intervention.finished_at = now
     intervention.summary = summary
-    return _event(ticket, actor, "finish", body=summary, now=now)
+    return _event(ticket, actor, EventKind.FINISH, body=summary, now=now)
 
 
 def _finish_on_spot(ticket, actor, values, now):
@@ -347,18 +350,20 @@ def _finish_on_spot(ticket, actor, values, now):
             created_at=now,
         )
     )
-    return _event(ticket, actor, "finish_on_spot", body=summary, now=now, data=_when(visited_at))
+    return _event(
+        ticket, actor, EventKind.FINISH_ON_SPOT, body=summary, now=now, data=_when(visited_at)
+    )
 
 
 def _approve(ticket, actor, values, now):
-    return _event(ticket, actor, "approve", body=values.message.strip(), now=now)
+    return _event(ticket, actor, EventKind.APPROVE, body=values.message.strip(), now=now)
 
 
 def _reopen(ticket, actor, values, now):
     reason = _required(values.reason, "reason", "Expliquez pourquoi le problème persiste.")
     # The procedure starts over: plan, intervene, finish, approve (docs/domain.md, « Actions »).
     ticket.round += 1
-    return _event(ticket, actor, "reopen", body=reason, now=now)
+    return _event(ticket, actor, EventKind.REOPEN, body=reason, now=now)
 
 
 def auto_close(
@@ -386,7 +391,7 @@ def auto_close(
             event = _system_close(
                 ticket,
                 Action.AUTO_CLOSE,
-                "auto_close",
+                EventKind.AUTO_CLOSE,
                 "Clôturé automatiquement",
                 {"round": ticket.round},
                 now,
@@ -429,7 +434,7 @@ def _send_back(ticket, actor, values, now):
         "previous_supplier_id": previous.id if previous else None,
         "visit_cancelled": cancelled is not None,
     }
-    return _event(ticket, actor, "send_back", body=reason, now=now, data=data)
+    return _event(ticket, actor, EventKind.SEND_BACK, body=reason, now=now, data=data)
 
 
 def _reassign_supplier(ticket, actor, values, now):
@@ -449,14 +454,14 @@ def _reassign_supplier(ticket, actor, values, now):
         "visit_cancelled": cancelled is not None,
     }
     body = values.reason.strip()
-    return _event(ticket, actor, "reassign_supplier", body=body, now=now, data=data)
+    return _event(ticket, actor, EventKind.REASSIGN_SUPPLIER, body=body, now=now, data=data)
 
 
 def _cancel(ticket, actor, values, now):
     reason = _required(values.reason, "reason", "Indiquez pourquoi la demande est annulée.")
     cancelled = _cancel_visit(ticket, now)
     data = {"visit_cancelled": cancelled is not None}
-    return _event(ticket, actor, "cancel", body=reason, now=now, data=data)
+    return _event(ticket, actor, EventKind.CANCEL, body=reason, now=now, data=data)
 
 
 def _assign_technician(ticket, actor, values, now):
@@ -471,7 +476,9 @@ def _assign_technician(ticket, actor, values, now):
     ticket.technician = technician
     _ensure_participant(ticket, technician, actor, now)
     data = {"technician_id": technician.id}
-    return _event(ticket, actor, "assign_technician", body=technician.full_name, now=now, data=data)
+    return _event(
+        ticket, actor, EventKind.ASSIGN_TECHNICIAN, body=technician.full_name, now=now, data=data
+    )
 
 
 def _change_assignee(ticket, actor, values, now):
@@ -480,7 +487,9 @@ def _change_assignee(ticket, actor, values, now):
     ticket.assignee = assignee
     _ensure_participant(ticket, assignee, actor, now)
     data = {"assignee_id": assignee.id, "previous_assignee_id": previous.id if previous else None}
-    return _event(ticket, actor, "change_assignee", body=assignee.full_name, now=now, data=data)
+    return _event(
+        ticket, actor, EventKind.CHANGE_ASSIGNEE, body=assignee.full_name, now=now, data=data
+    )
 
 
 _EFFECTS = {
@@ -511,7 +520,7 @@ def add_comment(
     body = _required(body, "body", "Écrivez votre commentaire.")
     if internal and actor.role not in EN_STAFF:
         raise Forbidden("Seule l’équipe EN écrit des commentaires internes.")
-    event = _event(ticket, actor, "comment", body=body, now=now, internal=internal)
+    event = _event(ticket, actor, EventKind.COMMENT, body=body, now=now, internal=internal)
     # The school's answer to a question resumes the clocks (app.sla.pauses).
     resumed = None if internal else sla_pauses.on_comment(actor, ticket, now)
     ticket.updated_at = now
@@ -545,7 +554,7 @@ def share(actor: User, ticket_id: int, user: User, *, now=None) -> Participant:
             "Vous ne pouvez pas partager cette demande avec cette personne.", field="email"
         )
     participant = _ensure_participant(ticket, user, actor, now)
-    _event(ticket, actor, "share", body=user.full_name, now=now, data={"user_id": user.id})
+    _event(ticket, actor, EventKind.SHARE, body=user.full_name, now=now, data={"user_id": user.id})
     db.session.commit()
     return participant
 
@@ -723,7 +732,7 @@ def close_unanswered(
             event = _system_close(
                 ticket,
                 Action.CLOSE_UNANSWERED,
-                "closed_unanswered",
+                EventKind.CLOSED_UNANSWERED,
                 sla_pauses.closure_text(question, days),
                 {"pause_id": question.id, "visit_cancelled": cancelled is not None},
                 now,

@@ -11,7 +11,6 @@ parts (htmx) or a redirect with a message (plain POST); 422 with the message nex
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -23,10 +22,11 @@ from app.sla.loading import school_days
 from app.tickets import planning, service
 from app.tickets.action_forms import ACTION_FORMS, ActionForm, VisitForm, fill_choices
 from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
+from app.tickets.events import EventKind
 from app.tickets.permissions import actor_for, can_view
 from app.tickets.views import bp, get_ticket_or_404
 from app.tickets.views.page import action_options, checked_uploads, done, respond, store_all
-from app.tickets.workflow import TRANSITIONS, Action, Status, WorkflowError, check
+from app.tickets.workflow import TRANSITIONS, Action, WorkflowError, check
 
 VISIT_ACTIONS = frozenset({Action.PLAN, Action.RESCHEDULE})
 
@@ -47,42 +47,6 @@ def _stale(ticket):
 
 def _forbidden(ticket, message: str):
     return respond(ticket, status=403, notice=message, notice_kind="error")
-
-
-def _success_message(action: Action, before: Status, ticket) -> str:
-    after = ticket.status_enum
-    change = ""
-    if after != before:
-        change = " " + _(
-            "La demande est passée de « %(before)s » à « %(after)s ».",
-            before=before.label,
-            after=after.label,
-        )
-    texts = {
-        Action.PLAN: _("L’intervention est planifiée."),
-        Action.RESCHEDULE: _("L’intervention est replanifiée."),
-        Action.FINISH: _("L’intervention est terminée : l’école est invitée à l’approuver."),
-        Action.FINISH_ON_SPOT: _(
-            "L’intervention sur place est enregistrée : l’école est invitée à l’approuver."
-        ),
-        Action.APPROVE: _("Intervention approuvée."),
-        Action.REOPEN: _("La demande est rouverte : la procédure recommence."),
-        Action.SEND_BACK: _("La demande est renvoyée à l’équipe EN."),
-        Action.REASSIGN_SUPPLIER: _(
-            "La demande est attribuée à %(name)s.",
-            name=ticket.supplier.name if ticket.supplier else "",
-        ),
-        Action.CANCEL: _("La demande est annulée."),
-        Action.ASSIGN_TECHNICIAN: _(
-            "La demande est confiée à %(name)s.",
-            name=ticket.technician.full_name if ticket.technician else "",
-        ),
-        Action.CHANGE_ASSIGNEE: _(
-            "%(name)s est responsable de la demande.",
-            name=ticket.assignee.full_name if ticket.assignee else "",
-        ),
-    }
-    return texts[action] + change
 
 
 def _last_event(ticket, user) -> TicketEvent | None:
@@ -144,7 +108,7 @@ def act(reference: str, action: str):
         return respond(ticket, status=422, bound=form)
     if photos:
         store_all(ticket, photos, _last_event(ticket, current_user))
-    message = _success_message(action, before, ticket)
+    message = EventKind.of_action(action).success_message(ticket, before)
     if not can_view(current_user, ticket):
         # Sent back to the EN team: the company no longer sees the ticket; back to the list.
         flash(message, "success")

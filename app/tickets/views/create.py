@@ -21,6 +21,7 @@ from app.tickets import creation, phones
 from app.tickets.attachments import MAX_FILES, AttachmentError, Upload, check_upload, uploads_in
 from app.tickets.attachments import store_upload as store_attachment
 from app.tickets.errors import Forbidden, TicketError
+from app.tickets.events import EventKind
 from app.tickets.forms import SUPPLIER_AUTO, SUPPLIER_NONE, NewTicketForm
 from app.tickets.service import CREATORS, NewTicket, create_ticket
 from app.tickets.storage import settings
@@ -223,7 +224,7 @@ def new():
         return _render(form, review, 422)
 
     if review.uploads:
-        created = next((e for e in ticket.events if e.kind == "created"), None)
+        created = next((e for e in ticket.events if e.kind == EventKind.CREATED), None)
         try:
             for upload in review.uploads:
                 store_attachment(ticket, upload, current_user, event=created)
