@@ -26,6 +26,7 @@ from app.dashboard.stats import AGE_BUCKETS, Scorecard, total
 from app.extensions import db
 from app.models import Equipment, ServiceClock, Supplier, Ticket, TicketEvent
 from app.models.types import UTCDateTime, utcnow
+from app.tickets.events import EventKind
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 NO_LOT = "Hors inventaire"
@@ -121,10 +122,10 @@ def _counts(key, scope, now: datetime):
     marks = (
         select(
             TicketEvent.ticket_id,
-            func.max(case((TicketEvent.kind == "reopen", 1), else_=0)).label("reopened"),
-            func.max(case((TicketEvent.kind == "auto_close", 1), else_=0)).label("auto"),
+            func.max(case((TicketEvent.kind == EventKind.REOPEN, 1), else_=0)).label("reopened"),
+            func.max(case((TicketEvent.kind == EventKind.AUTO_CLOSE, 1), else_=0)).label("auto"),
         )
-        .where(TicketEvent.kind.in_(("reopen", "auto_close")))
+        .where(TicketEvent.kind.in_((EventKind.REOPEN, EventKind.AUTO_CLOSE)))
         .group_by(TicketEvent.ticket_id)
         .subquery()
     )
