@@ -598,3 +598,37 @@ def test_planning_in_a_school_holiday_asks_for_confirmation(app, world):
     fragment = client.get(url, headers=HTMX).get_data(as_text=True)
     assert "est un jour de congé scolaire (« Congé de test »)" in fragment
     assert "Une confirmation vous sera demandée." in fragment
+
+
+def test_each_period_says_where_its_dates_come_from(app, world):
+    day = date(2030, 1, 7)
+    rows = {
+        "manual": SchoolHoliday(name="Saisi", starts_on=day, ends_on=day, source="manual"),
+        "ical": SchoolHoliday(
+            name="Importé", starts_on=day + timedelta(7), ends_on=day + timedelta(7), source="ical"
+        ),
+        "rules": SchoolHoliday(
+            name="Confirmé",
+            starts_on=day + timedelta(14),
+            ends_on=day + timedelta(14),
+            source="rules",
+        ),
+        "provisional": SchoolHoliday(
+            name="Calculé",
+            starts_on=day + timedelta(21),
+            ends_on=day + timedelta(21),
+            source="rules",
+            provisional=True,
+        ),
+    }
+    assert {k: str(holidays.origin(r)[0]) for k, r in rows.items()} == {
+        "manual": "Saisie",
+        "ical": "Importée",
+        "rules": "Confirmée",
+        "provisional": "Provisoire",
+    }
+    db.session.add_all(rows.values())
+    db.session.commit()
+    page = signed_in(app, world.admin).get("/calendrier/conges").get_data(as_text=True)
+    for label in ("Saisie", "Importée", "Confirmée", "Provisoire"):
+        assert f">{label}</span>" in page, label

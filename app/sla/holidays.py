@@ -31,6 +31,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -67,6 +68,22 @@ class HolidayError(Exception):
 
 def today_in_brussels() -> date:
     return datetime.now(BRUSSELS).date()
+
+
+# « Origine » of a period on the holiday page: its label and its badge's kind.
+ORIGINS = {
+    "ical": (_l("Importée"), "info"),
+    "rules": (_l("Confirmée"), "info"),
+    "manual": (_l("Saisie"), "neutral"),
+}
+PROVISIONAL = (_l("Provisoire"), "warning")
+
+
+def origin(period: SchoolHoliday) -> tuple[str, str]:
+    """Where a period's dates come from, as the holiday page shows it: label and badge kind."""
+    if period.provisional:
+        return PROVISIONAL
+    return ORIGINS.get(period.source, ORIGINS["manual"])
 
 
 def _date_fr(day: date) -> str:

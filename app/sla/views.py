@@ -71,6 +71,7 @@ def _context(calendar: SchoolCalendar, **forms) -> dict:
         "calendars": list(SCHOOL_CALENDARS.values()),
         "groups": _by_school_year(service.all_periods(calendar.code)),
         "year_label": school_year_label,
+        "origin": service.origin,
         "coverage": service.coverage_of(calendar.code, today),
         "alerts": service.coverage_alerts(today),
         "may_edit": current_user.role == Role.ADMIN,
