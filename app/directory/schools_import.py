@@ -14,12 +14,7 @@ accounts and equipment point at them) and counted in the report.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import re
-import unicodedata
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -32,6 +27,7 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
 from app.core.input import clean_text, control_character
+from app.directory.csv_files import CsvFileError, decode, read_bytes, records
 from app.extensions import db
 from app.models import Establishment, Site
 from app.models.types import utcnow
@@ -96,27 +92,15 @@ SITE_TEXT_FIELDS = {
 }
 
 MAX_BYTES = 64 * 1024 * 1024  # the real file is 3 MB; this bounds a gzip bomb
-MAX_LISTED = 20  # errors or warnings shown in full; the rest are counted
+MAX_LISTED = 20  # warnings shown in full; the rest are counted
 FLUSH_EVERY = 1000  # rows per INSERT/UPDATE batch, and per progress-bar step
 
 _INTEGER = re.compile(r"\d{1,9}", re.ASCII)
 _DECIMAL = re.compile(r"-?\d{1,3}(?:[.,]\d+)?", re.ASCII)
 
 
-class SchoolFileError(ValueError):
+class SchoolFileError(CsvFileError):
     """The file cannot be imported. `messages` are French, one per problem, with line numbers."""
-
-    def __init__(self, messages: list[str], total: int | None = None):
-        self.messages = messages[:MAX_LISTED]
-        self.total = max(total or 0, len(messages))
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        text = "\n".join(self.messages)
-        hidden = self.total - len(self.messages)
-        if hidden > 0:
-            text += "\n" + _("… et %(count)s autres erreurs.", count=format_decimal(hidden))
-        return text
 
 
 @dataclass
@@ -240,7 +224,7 @@ def import_schools(
     """
     source = PACKAGED_FILE if source is None else source
     report = ImportReport(source=_source_name(source))
-    text = _decode(_read_bytes(source))
+    text = decode(read_bytes(source, MAX_BYTES, SchoolFileError), SchoolFileError)
     parsed = _parse(text, report)
     _write(parsed, report, progress or _no_progress)
     return report
@@ -255,62 +239,8 @@ def _source_name(source) -> str:
     return str(getattr(source, "name", "") or _("(flux)"))
 
 
-def _read_bytes(source) -> bytes:
-    if isinstance(source, str | Path):
-        try:
-            with open(source, "rb") as stream:
-                data = stream.read(MAX_BYTES + 1)
-        except FileNotFoundError as exc:
-            raise SchoolFileError([_("Fichier introuvable : %(path)s", path=str(source))]) from exc
-        except IsADirectoryError as exc:
-            raise SchoolFileError(
-                [_("%(path)s est un dossier, pas un fichier.", path=str(source))]
-            ) from exc
-        except OSError as exc:
-            raise SchoolFileError(
-                [_("Lecture impossible de %(path)s : %(error)s", path=str(source), error=exc)]
-            ) from exc
-    else:
-        data = source.read(MAX_BYTES + 1)
-    if data[:2] == b"\x1f\x8b":  # gzip, whatever the file is called
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(data)) as unzipped:
-                data = unzipped.read(MAX_BYTES + 1)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise SchoolFileError(
-                [_("Le fichier compressé (gzip) est illisible ou tronqué.")]
-            ) from exc
-    if len(data) > MAX_BYTES:
-        raise SchoolFileError(
-            [_("Le fichier dépasse %(size)s Mo.", size=format_decimal(MAX_BYTES // 2**20))]
-        )
-    return data
-
-
-def _decode(data: bytes) -> str:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise SchoolFileError(
-            [
-                _(
-                    "Ligne %(line)s : le fichier n'est pas encodé en UTF-8 (octet 0x%(byte)s). "
-                    "Enregistrez-le au format « CSV UTF-8 ».",
-                    line=line,
-                    byte=f"{data[exc.start]:02X}",
-                )
-            ]
-        ) from exc
-    # The open-data file starts with the byte-order mark twice: drop every one of them.
-    text = unicodedata.normalize("NFC", text.lstrip("\ufeff"))
-    if not text.strip():
-        raise SchoolFileError([_("Le fichier est vide.")])
-    return text
-
-
 def _parse(text: str, report: ImportReport) -> _Parsed:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";", strict=True)
+    reader = records(text, ";", SchoolFileError)
     header = _read_header(reader)
     index = {name: header.index(name) for name in REQUIRED_COLUMNS}  # the columns we read
     width = len(header)
@@ -324,23 +254,13 @@ def _parse(text: str, report: ImportReport) -> _Parsed:
     blank, duplicate = _("ligne vide"), _("ligne en double")
     limits = _length_limits()
 
-    line = reader.line_num
     while True:
-        start = line + 1  # a quoted field may span lines: name the line the record starts on
         try:
-            row = next(reader)
+            start, row = next(reader)  # start: the line the record starts on
         except StopIteration:
             break
-        except csv.Error as exc:
-            error_count += 1
-            errors.append(
-                _(
-                    "Ligne %(line)s : ligne illisible (guillemets mal appariés ou caractère nul).",
-                    line=start,
-                )
-            )
-            raise SchoolFileError(errors, error_count) from exc
-        line = reader.line_num
+        except SchoolFileError as exc:
+            raise SchoolFileError(errors + exc.messages, error_count + 1) from exc
         report.rows_read += 1
         if not any(cell.strip() for cell in row):
             report.skipped[blank] += 1
@@ -414,8 +334,8 @@ def _parse(text: str, report: ImportReport) -> _Parsed:
 
 def _read_header(reader) -> list[str]:
     try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:
+        _line, header = next(reader)
+    except (StopIteration, SchoolFileError) as exc:
         raise SchoolFileError([_("Ligne 1 : l'en-tête est illisible.")]) from exc
     header = [name.strip().lstrip("\ufeff").strip() for name in header]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
