@@ -35,9 +35,13 @@ def test_supplier_signs_up_on_a_phone(app, live_server, phone_page):
 
     page.goto(f"{live_server.url}/inscription/{token}")
     expect(page.get_by_role("heading", level=1)).to_have_text("S’inscrire")
-    email = page.get_by_label("Adresse e-mail")
-    expect(email).to_have_value("fournisseur.ecolenumerique.demo@example.com")
-    expect(email).not_to_be_editable()
+    # The invited address is shown as text (it cannot be changed), and sent by a hidden field.
+    expect(page.get_by_label("Adresse e-mail")).to_have_text(
+        "fournisseur.ecolenumerique.demo@example.com"
+    )
+    expect(page.locator("input[name=email]")).to_have_value(
+        "fournisseur.ecolenumerique.demo@example.com"
+    )
     page.get_by_label("Nom complet").fill("Fournisseur de démo")
 
     password = page.get_by_label("Choisissez un mot de passe")
