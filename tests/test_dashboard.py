@@ -175,7 +175,7 @@ def test_the_page_shows_charts_with_their_tables(app, world, handmade):
     assert page.count('<svg class="chart"') == 4
     assert page.count('<table class="list dash-table"') == 3
     assert "Meuse Informatique" in page
-    assert "(3/4)" in page  # planned on time, Meuse
+    assert "(3 sur 4 passages)" in page  # planned on time, Meuse
     assert "sous l’objectif" in page
 
 

@@ -1,11 +1,16 @@
 """The coordinator's figures, per supplier or per equipment lot, over a period.
 
 What each figure counts (docs/user-guide/coordinator.md repeats it for the dashboard's readers):
+- only the work of suppliers: tickets whose request type is handled by a supplier
+  (`RequestType.handled_by_supplier`; not the information centre's questions, even when a
+  supplier was named on one);
 - received: tickets a supplier received (its own service-level clock started) in the period;
 - time to plan / to finish: business hours on the supplier's own clocks (from its assignment,
   pauses excluded) that stopped on target or late; median and 90th percentile;
 - within target: clocks stopped on time, out of those stopped plus those still running past
-  their due time (a late ticket counts against the supplier before it is finished);
+  their due time (a late ticket counts against the supplier before it is finished). Each
+  reopening starts a new round with its own clocks and target, so a ticket counts once per
+  round: these denominators are rounds (« passages »), and may exceed the tickets received;
 - reopening rate: received tickets reopened at least once; automatic-closure rate: of the
   received tickets now closed, those closed by the 15-day rule;
 - backlog: tickets the supplier holds now, not yet finished, by age since it received them.
@@ -24,7 +29,7 @@ from sqlalchemy import and_, case, distinct, func, or_, select, tuple_
 
 from app.dashboard.stats import AGE_BUCKETS, Scorecard, total
 from app.extensions import db
-from app.models import Equipment, ServiceClock, Supplier, Ticket, TicketEvent
+from app.models import Equipment, RequestType, ServiceClock, Supplier, Ticket, TicketEvent
 from app.models.types import UTCDateTime, utcnow
 from app.tickets.events import EventKind
 
@@ -59,6 +64,13 @@ class Dashboard:
     overall: Scorecard
 
 
+def _supplier_work():
+    """Tickets of a request type a supplier handles (not the EN team's information requests)."""
+    return Ticket.request_type_id.in_(
+        select(RequestType.id).where(RequestType.handled_by_supplier.is_(True))
+    )
+
+
 def _lot_column():
     return func.coalesce(Equipment.lot, NO_LOT)
 
@@ -75,6 +87,7 @@ def dashboard(
     key = _lot_column() if by_lot else ServiceClock.supplier_id
     scope = [
         ServiceClock.supplier_id.is_not(None),
+        ServiceClock.ticket_id.in_(select(Ticket.id).where(_supplier_work())),
         ServiceClock.started_at >= period.starts_at,
         ServiceClock.started_at < period.ends_at,
     ]
@@ -213,7 +226,9 @@ def _backlog(cards, *, by_lot: bool, supplier_id: int | None, now: datetime) -> 
     query = (
         select(key_column.label("key"), bucket.label("bucket"), func.count().label("tickets"))
         .outerjoin(Equipment, Equipment.id == Ticket.equipment_id)
-        .where(and_(Ticket.status.in_(UNFINISHED), Ticket.supplier_id.is_not(None)))
+        .where(
+            and_(Ticket.status.in_(UNFINISHED), Ticket.supplier_id.is_not(None), _supplier_work())
+        )
         .group_by(key_column, bucket)
     )
     if supplier_id is not None:

@@ -24,6 +24,8 @@ class RequestTypeSpec:
     take_into_account_hours: int | None = None
     resolve_hours: int | None = None
     auto_close_days: int | None = None
+    # False for the EN team's own requests: they do not count in the suppliers' figures.
+    handled_by_supplier: bool = True
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ DEFAULT_CATALOGUE = (
                     "Une question sur le programme Ecole Numérique, le matériel reçu, sa garantie "
                     "ou sa maintenance."
                 ),
+                handled_by_supplier=False,
             ),
         ),
     ),
@@ -90,6 +93,7 @@ DEFAULT_CATALOGUE = (
                 # answers within two business days and the follow-up runs for two weeks.
                 take_into_account_hours=16,
                 resolve_hours=80,
+                handled_by_supplier=False,
             ),
         ),
     ),
@@ -139,6 +143,7 @@ def ensure_default_catalogue() -> CatalogueReport:
                     category=category,
                     name=type_spec.name,
                     description=type_spec.description,
+                    handled_by_supplier=type_spec.handled_by_supplier,
                     **targets,
                 )
             )

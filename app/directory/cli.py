@@ -77,13 +77,14 @@ def catalogue_list_command() -> None:
         click.echo(
             _(
                 "%(key)s\t%(name)s\tprise en compte %(plan)s h\trésolution %(resolve)s h\t"
-                "clôture après %(close)s %(days)s%(inactive)s",
+                "clôture après %(close)s %(days)s%(outside)s%(inactive)s",
                 key=key,
                 name=kind.name,
                 plan=kind.take_into_account_hours,
                 resolve=kind.resolve_hours,
                 close=kind.auto_close_days,
                 days=days,
+                outside="" if kind.handled_by_supplier else " " + _("(sans fournisseur)"),
                 inactive="" if kind.active else " " + _("(inactif)"),
             )
         )

@@ -46,5 +46,8 @@ class RequestType(db.Model):
     # Count those days on school days only: a ticket finished in July waits for the teachers.
     auto_close_school_days: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # Work a supplier does (Retour fournisseur), as opposed to a question the EN team answers
+    # (Demande d'informations, Accompagnement de projet): only the former counts on « Suivi ».
+    handled_by_supplier: Mapped[bool] = mapped_column(default=True)
 
     category: Mapped[PortalCategory] = relationship(back_populates="request_types")
