@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.mail_actions.tokens import AnswerClaims
-from app.models import Intervention, Ticket, TicketEvent, normalise_email
+from app.models import Intervention, Ticket, TicketEvent
 from app.tickets.events import EventKind
 from app.tickets.workflow import Status
 
@@ -73,7 +73,7 @@ def problem_with(ticket: Ticket | None, claims: AnswerClaims) -> Problem | None:
         return Problem.INVALID
     if link_event(ticket, claims.link_id) is not None:
         return Problem.USED
-    if normalise_email(claims.email) != normalise_email(ticket.contact_email or ""):
+    if not claims.is_for(ticket.contact_email or ""):
         return Problem.NOT_CONTACT
     if claims.round != ticket.round:
         return Problem.NEW_ROUND

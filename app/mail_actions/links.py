@@ -14,7 +14,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from app.mail_actions.answers import finished_intervention
-from app.mail_actions.tokens import AnswerClaims, make_answer_token, new_link_id
+from app.mail_actions.tokens import (
+    AnswerClaims,
+    contact_digest,
+    make_answer_token,
+    new_link_id,
+)
 from app.models import normalise_email
 from app.models.types import utcnow
 from app.notify.links import external_url
@@ -60,7 +65,7 @@ def links_for(ticket, event, recipient, *, now: datetime | None = None, calendar
     for action in ("approve", "reopen"):
         claims = AnswerClaims(
             ticket_id=ticket.id,
-            email=email,
+            contact=contact_digest(email),
             round=ticket.round,
             intervention_id=intervention.id if intervention else None,
             action=action,

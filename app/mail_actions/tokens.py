@@ -7,11 +7,21 @@ and a link id (one per message, shared by its two links) that the event made thr
 so that a second use is recognised. Its expiry is absolute and signed with it: the automatic
 closure's date plus a grace period, which is longer when the closure counts school days only.
 
+The payload is signed, not encrypted: anyone holding the link can read it, and links end up in
+proxy and access logs. So the contact's address is not in it, only a keyed digest of it
+(HMAC-SHA256 with the app's secret key, truncated), which names the contact when compared with
+the ticket's address on use and reveals nothing to a reader who does not hold the key. Links
+sent before this change carry the address itself (« e »): they are still read, their address
+turned into the digest as they are loaded.
+
 The clock can be given (`now`), so that tests decide how old a link is without sleeping.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +30,7 @@ from flask import current_app
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from app.auth.tokens import TokenExpired, TokenInvalid
+from app.models import normalise_email
 from app.models.types import utcnow
 
 SALT = "relais.mail-answer"
@@ -32,26 +43,39 @@ __all__ = [
     "AnswerExpired",
     "TokenExpired",
     "TokenInvalid",
+    "contact_digest",
     "make_answer_token",
     "new_link_id",
     "read_answer_token",
 ]
 
 
+def contact_digest(email: str) -> str:
+    """The keyed digest of an address (normalised) that a link carries instead of it."""
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    mac = hmac.new(key, f"{SALT}.contact:{normalise_email(email)}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()[:16]).rstrip(b"=").decode()
+
+
 @dataclass(frozen=True)
 class AnswerClaims:
     ticket_id: int
-    email: str
+    contact: str  # contact_digest() of the address the message was sent to
     round: int
     intervention_id: int | None
     action: str  # "approve" or "reopen"
     link_id: str
     expires_at: datetime
 
+    def is_for(self, email: str) -> bool:
+        """Whether the message was sent to `email` (the ticket's contact now, say)."""
+        return hmac.compare_digest(self.contact, contact_digest(email))
+
     def to_payload(self) -> dict:
         return {
             "t": self.ticket_id,
-            "e": self.email,
+            "c": self.contact,
             "r": self.round,
             "i": self.intervention_id,
             "a": self.action,
@@ -62,9 +86,11 @@ class AnswerClaims:
     @classmethod
     def from_payload(cls, payload) -> AnswerClaims:
         try:
+            # A link sent before the digest carries the address (« e »).
+            contact = payload["c"] if "c" in payload else contact_digest(str(payload["e"]))
             claims = cls(
                 ticket_id=payload["t"],
-                email=payload["e"],
+                contact=contact,
                 round=payload["r"],
                 intervention_id=payload["i"],
                 action=payload["a"],
@@ -76,7 +102,7 @@ class AnswerClaims:
         if (
             not isinstance(claims.ticket_id, int)
             or not isinstance(claims.round, int)
-            or not isinstance(claims.email, str)
+            or not isinstance(claims.contact, str)
             or not isinstance(claims.link_id, str)
             or claims.action not in ACTIONS
             or not (claims.intervention_id is None or isinstance(claims.intervention_id, int))
