@@ -16,6 +16,7 @@ from app.auth import invitations
 from app.extensions import db
 from app.models import Role
 from tests import factories
+from tests.browser.test_navigation import _sign_in
 from tests.conftest import PHONE
 from tests.test_dashboard import build_handmade
 from tests.ticket_support import build_world
@@ -34,14 +35,6 @@ COORDINATOR_MENU = [
     "Congés scolaires",
 ]
 BOX = "el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }"
-
-
-def _sign_in(page, base, user):
-    page.goto(f"{base}/connexion")
-    page.get_by_label("Adresse e-mail").fill(user.email)
-    page.get_by_label("Mot de passe").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("heading", name=f"Bienvenue, {user.full_name}").wait_for()
 
 
 def _box(locator) -> tuple[float, float, float, float]:
