@@ -172,3 +172,14 @@ def test_a_label_given_to_a_device_known_only_by_its_serial_is_kept(world, app, 
     assert result.exit_code == 0, result.output
     assert "Matériel mis à jour : 1" in result.output
     assert db.session.scalars(select(Equipment.label)).all() == ["EN01-LOT04-00007"]
+
+
+def test_a_folder_or_a_missing_file_is_refused_in_french(world, app, tmp_path):
+    runner = app.test_cli_runner()
+    folder = runner.invoke(args=["equipment", "import", str(tmp_path)])
+    assert folder.exit_code == 1
+    assert "est un dossier, pas un fichier." in folder.stderr
+    missing = runner.invoke(args=["equipment", "import", str(tmp_path / "absent.csv")])
+    assert missing.exit_code == 1
+    assert "Fichier introuvable" in missing.stderr
+    assert "Error" not in folder.output + missing.output

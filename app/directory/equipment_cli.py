@@ -13,9 +13,10 @@ equipment_cli = AppGroup("equipment", help="Inventaire du matériel (fichier CSV
 
 
 @equipment_cli.command("import")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path")  # checked by the import, which says what is wrong in French
 def import_command(path: str) -> None:
-    """Importe un fichier CSV de lots (label, serial, model, lot, FE, FI, supplier, garantie)."""
+    """Importe un fichier CSV de lots en UTF-8 (.csv ou .csv.gz) : étiquette, numéro de série,
+    modèle, lot, FE, FI, fournisseur, fin de garantie."""
     from app.directory.equipment_import import EquipmentFileError, import_equipment
 
     click.echo(_("Import de %(path)s", path=path))
