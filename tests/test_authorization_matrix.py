@@ -87,6 +87,8 @@ ALLOWED: dict[str, set[str]] = {
     "admin.resend_messages": {ADMIN},
     "admin.catalogue": {ADMIN},  # « Catalogue »: names in French and German
     "admin.catalogue_names": {ADMIN},
+    "admin.new_site": {ADMIN},  # a site the FWB file does not list
+    "admin.edit_site": {ADMIN},
     "directory.schools": EN,
     "directory.school": EN,
     "directory.suppliers": EN,

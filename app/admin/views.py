@@ -330,6 +330,6 @@ def resend_invitation(invitation_id: int):
     return redirect(url_for("admin.invitations"))
 
 
-# « Envois » (the outbox), and « Catalogue » register their routes on `bp`
+# « Envois » (the outbox), « Catalogue » and « Implantation » register their routes on `bp`
 # (imported last: they import `bp`).
-from app.admin import catalogue, outbox  # noqa: E402, F401
+from app.admin import catalogue, outbox, sites  # noqa: E402, F401

@@ -45,6 +45,28 @@ def import_command(path: str | None) -> None:
     click.echo(_("Durée : %(seconds)s s", seconds=seconds))
 
 
+@schools_cli.command("import-sites")
+@click.argument("path")
+def import_sites_command(path: str) -> None:
+    """Importe des implantations absentes du fichier FWB (écoles de la Communauté germanophone) :
+    CSV « ; » décrit dans docs/operations.md."""
+    from app.directory.schools_import import SchoolFileError
+    from app.directory.sites_import import import_sites
+
+    click.echo(_("Import de %(path)s", path=path))
+    try:
+        report = import_sites(path)
+        db.session.commit()
+    except SchoolFileError as exc:
+        db.session.rollback()
+        raise CommandError(_("Fichier refusé, rien n'a été importé.") + "\n" + str(exc)) from exc
+    except BaseException:
+        db.session.rollback()
+        raise
+    for line in report.lines():
+        click.echo(line)
+
+
 @catalogue_cli.command("init")
 def catalogue_init_command() -> None:
     """Crée les catégories du portail et les types de demande par défaut (sans rien écraser)."""
