@@ -203,9 +203,10 @@ def test_the_admin_page_edits_both_names_of_a_row(app, client, login):
     page = client.get("/admin/catalogue")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'lang="de"' in html
-    assert "Retour fournisseur" in html
     prefix = f"type-{world.request_type.id}"
+    assert re.search(rf'name="{prefix}-name"[^>]*value="Retour fournisseur"', html)
+    german = re.search(rf'<input[^>]*name="{prefix}-name_de"[^>]*>', html)
+    assert 'lang="de"' in german.group()
     response = client.post(
         f"/admin/catalogue/type/{world.request_type.id}",
         data=_form(

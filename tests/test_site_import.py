@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.directory.schools_import import SchoolFileError
+from app.directory.schools_import import SchoolFileError, import_schools
 from app.directory.sites_import import import_sites
 from app.extensions import db
 from app.models import Establishment, Site
@@ -61,6 +61,18 @@ def test_a_second_import_of_the_same_file_changes_nothing(app):
     assert again.unchanged == 3
     assert [(s.id, s.fe, s.fi, s.updated_at) for s in _sites()] == before
     assert "Aucun changement." in again.lines()
+
+
+def test_the_fwb_import_leaves_them_alone_and_does_not_count_them_missing(app):
+    import_sites(EXAMPLE)
+    db.session.commit()
+    before = [(s.id, s.address, s.school_calendar, s.updated_at) for s in _sites()]
+    report = import_schools()
+    db.session.commit()
+    assert report.establishments.not_in_file == 0
+    assert report.sites.not_in_file == 0
+    dg = [s for s in _sites() if s.establishment.fase_is_local]
+    assert [(s.id, s.address, s.school_calendar, s.updated_at) for s in dg] == before
 
 
 def test_a_corrected_line_updates_its_site(app):

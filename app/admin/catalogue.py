@@ -50,14 +50,7 @@ def _form_for(kind: str, row, bound: tuple | None = None) -> NamesForm:
     """The row's form: the one just posted when it is this row, else filled from the row."""
     if bound and bound[0] == (kind, row.id):
         return bound[1]
-    return NamesForm(
-        formdata=None,
-        prefix=_prefix(kind, row),
-        name=row.name,
-        name_de=row.name_de or "",
-        description=row.description,
-        description_de=row.description_de or "",
-    )
+    return NamesForm(formdata=None, prefix=_prefix(kind, row), obj=row)
 
 
 def _page(bound: tuple | None = None, status: int = 200):

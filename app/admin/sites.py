@@ -136,16 +136,6 @@ def edit_site(site_id: int):
         abort(404)
     if request.method == "POST":  # what was typed, and only that
         return _answer(SiteForm(), site)
-    values = sites.values_of(site)
-    form = SiteForm(
-        formdata=None,
-        name=values.name,
-        network=values.network,
-        address=values.address,
-        postal_code=values.postal_code,
-        locality=values.locality,
-        community=values.community,
-        school_calendar=values.school_calendar,
-        teaching=values.teaching,
-    )
+    # The site's values as they are, to be corrected (the numbers are not offered).
+    form = SiteForm(formdata=None, obj=sites.values_of(site))
     return _answer(form, site)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -19,21 +21,14 @@ schools_cli = AppGroup("schools", help="Annuaire des écoles (fichier signaléti
 catalogue_cli = AppGroup("catalogue", help="Catégories du portail et types de demande.")
 
 
-@schools_cli.command("import")
-@click.argument("path", required=False)
-def import_command(path: str | None) -> None:
-    """Importe le fichier signalétique FWB (.csv ou .csv.gz ; par défaut, celui du paquet)."""
-    from app.directory.schools_import import PACKAGED_FILE, SchoolFileError, import_schools
-
-    source = path or str(PACKAGED_FILE)
+def run_import(source: str, run: Callable[[], Any], refused: type[Exception]) -> None:
+    """Announce the file, import it and commit; a file refused (`refused`, with its reasons)
+    rolls back and says that nothing was imported. Then print the report's lines."""
     click.echo(_("Import de %(path)s", path=source))
-    # A bar only for a person at a terminal; scripts and logs get the report alone.
-    progress = partial(click.progressbar, show_pos=True) if sys.stdout.isatty() else None
-    started = time.perf_counter()
     try:
-        report = import_schools(source, progress=progress)
+        report = run()
         db.session.commit()
-    except SchoolFileError as exc:
+    except refused as exc:
         db.session.rollback()
         raise CommandError(_("Fichier refusé, rien n'a été importé.") + "\n" + str(exc)) from exc
     except BaseException:
@@ -41,6 +36,19 @@ def import_command(path: str | None) -> None:
         raise
     for line in report.lines():
         click.echo(line)
+
+
+@schools_cli.command("import")
+@click.argument("path", required=False)
+def import_command(path: str | None) -> None:
+    """Importe le fichier signalétique FWB (.csv ou .csv.gz ; par défaut, celui du paquet)."""
+    from app.directory.schools_import import PACKAGED_FILE, SchoolFileError, import_schools
+
+    source = path or str(PACKAGED_FILE)
+    # A bar only for a person at a terminal; scripts and logs get the report alone.
+    progress = partial(click.progressbar, show_pos=True) if sys.stdout.isatty() else None
+    started = time.perf_counter()
+    run_import(source, lambda: import_schools(source, progress=progress), SchoolFileError)
     seconds = format_decimal(time.perf_counter() - started, format="0.0")
     click.echo(_("Durée : %(seconds)s s", seconds=seconds))
 
@@ -53,18 +61,7 @@ def import_sites_command(path: str) -> None:
     from app.directory.schools_import import SchoolFileError
     from app.directory.sites_import import import_sites
 
-    click.echo(_("Import de %(path)s", path=path))
-    try:
-        report = import_sites(path)
-        db.session.commit()
-    except SchoolFileError as exc:
-        db.session.rollback()
-        raise CommandError(_("Fichier refusé, rien n'a été importé.") + "\n" + str(exc)) from exc
-    except BaseException:
-        db.session.rollback()
-        raise
-    for line in report.lines():
-        click.echo(line)
+    run_import(path, lambda: import_sites(path), SchoolFileError)
 
 
 @catalogue_cli.command("init")

@@ -34,6 +34,7 @@ from sqlalchemy import insert, select, update
 from app.core.input import clean_text, control_character
 from app.extensions import db
 from app.models import Establishment, Site
+from app.models.school import LOCAL_NUMBERS_FROM
 from app.models.types import utcnow
 
 PACKAGED_FILE = Path(__file__).resolve().parent.parent / "data" / "signaletique-fase_FWB.csv.gz"
@@ -311,7 +312,7 @@ def _decode(data: bytes) -> str:
 
 def _parse(text: str, report: ImportReport) -> _Parsed:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";", strict=True)
-    header = _read_header(reader)
+    header = read_header(reader)
     index = {name: header.index(name) for name in REQUIRED_COLUMNS}  # the columns we read
     width = len(header)
     parsed = _Parsed()
@@ -324,55 +325,24 @@ def _parse(text: str, report: ImportReport) -> _Parsed:
     blank, duplicate = _("ligne vide"), _("ligne en double")
     limits = _length_limits()
 
-    line = reader.line_num
-    while True:
-        start = line + 1  # a quoted field may span lines: name the line the record starts on
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
+    for start, row in records(reader):
+        if row is None:
             error_count += 1
-            errors.append(
-                _(
-                    "Ligne %(line)s : ligne illisible (guillemets mal appariés ou caractère nul).",
-                    line=start,
-                )
-            )
-            raise SchoolFileError(errors, error_count) from exc
-        line = reader.line_num
+            errors.append(unreadable_line(start))
+            raise SchoolFileError(errors, error_count)
         report.rows_read += 1
         if not any(cell.strip() for cell in row):
             report.skipped[blank] += 1
             continue
         if len(row) != width:
             error_count += 1
-            errors.append(
-                _(
-                    "Ligne %(line)s : %(found)s champs au lieu de %(expected)s "
-                    "(séparateur attendu : « ; »).",
-                    line=start,
-                    found=len(row),
-                    expected=width,
-                )
-            )
+            errors.append(width_error(start, len(row), width))
             continue
         values = {name: row[i] for name, i in index.items()}
-        # A NUL or another control character refuses the line (PostgreSQL would refuse the NUL
-        # mid-import); the rest is shaped as the web forms shape one-line text (app.core.input).
-        controls = [(col, control_character(v)) for col, v in values.items()]
-        controls = [(col, code) for col, code in controls if code]
+        controls = control_errors(start, values)
         if controls:
             error_count += len(controls)
-            errors.extend(
-                _(
-                    "Ligne %(line)s : %(column)s contient un caractère de contrôle (%(code)s).",
-                    line=start,
-                    column=col,
-                    code=code,
-                )
-                for col, code in controls
-            )
+            errors.extend(controls)
             continue
         values = {name: clean_text(value, multiline=False) for name, value in values.items()}
         kind = values[COL_TYPE]
@@ -412,13 +382,64 @@ def _parse(text: str, report: ImportReport) -> _Parsed:
     return parsed
 
 
-def _read_header(reader) -> list[str]:
+def records(reader) -> Iterator[tuple[int, list[str] | None]]:
+    """(the line a record starts on, its fields) for each record after the header; a record
+    that cannot be read comes as (line, None) and ends the file."""
+    line = reader.line_num
+    while True:
+        start = line + 1  # a quoted field may span lines: name the line the record starts on
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            yield start, None
+            return
+        line = reader.line_num
+        yield start, row
+
+
+def unreadable_line(line: int) -> str:
+    return _(
+        "Ligne %(line)s : ligne illisible (guillemets mal appariés ou caractère nul).", line=line
+    )
+
+
+def width_error(line: int, found: int, expected: int) -> str:
+    return _(
+        "Ligne %(line)s : %(found)s champs au lieu de %(expected)s (séparateur attendu : « ; »).",
+        line=line,
+        found=found,
+        expected=expected,
+    )
+
+
+def control_errors(line: int, values: dict[str, str]) -> list[str]:
+    """One error per value holding a NUL or another control character: such a line is refused
+    (PostgreSQL would refuse the NUL mid-import); the rest is shaped as the web forms shape
+    one-line text (app.core.input)."""
+    found = [(column, control_character(value)) for column, value in values.items()]
+    return [
+        _(
+            "Ligne %(line)s : %(column)s contient un caractère de contrôle (%(code)s).",
+            line=line,
+            column=column,
+            code=code,
+        )
+        for column, code in found
+        if code
+    ]
+
+
+def read_header(reader, required: tuple[str, ...] = REQUIRED_COLUMNS, *, lower=False):
+    """The header's names (lower case with `lower`); refuses a header lacking one of `required`."""
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise SchoolFileError([_("Ligne 1 : l'en-tête est illisible.")]) from exc
     header = [name.strip().lstrip("\ufeff").strip() for name in header]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    header = [name.lower() for name in header] if lower else header
+    missing = [name for name in required if name not in header]
     if missing:
         message = _(
             "Ligne 1 : colonnes obligatoires absentes de l'en-tête : %(columns)s.",
@@ -577,7 +598,10 @@ def _write(parsed: _Parsed, report: ImportReport, progress: ProgressFactory) -> 
         else:
             est_counts.unchanged += 1
     est_counts.created, est_counts.updated = len(est_inserts), len(est_updates)
-    est_counts.not_in_file = len(stored_est.keys() - parsed.establishments.keys())
+    # Sites Relais numbered (app.directory.sites) are never in this file: not counted missing.
+    listed = {fe for fe in stored_est if fe < LOCAL_NUMBERS_FROM}
+    local_ids = {row.id for fe, row in stored_est.items() if fe >= LOCAL_NUMBERS_FROM}
+    est_counts.not_in_file = len(listed - parsed.establishments.keys())
 
     total = len(parsed.establishments) + len(parsed.sites)
     with progress(length=total, label=_("Import de l'annuaire")) as bar:
@@ -608,7 +632,7 @@ def _write(parsed: _Parsed, report: ImportReport, progress: ProgressFactory) -> 
             else:
                 site_counts.unchanged += 1
         site_counts.created, site_counts.updated = len(site_inserts), len(site_updates)
-        site_counts.not_in_file = len(stored_sites.keys() - seen)
+        site_counts.not_in_file = len({k for k in stored_sites if k[0] not in local_ids} - seen)
 
         _execute(insert(Site), site_inserts, bar)
         _execute(update(Site), site_updates, bar)

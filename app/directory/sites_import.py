@@ -24,8 +24,17 @@ from typing import IO
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from app.core.input import clean_text, control_character
-from app.directory.schools_import import SchoolFileError, _decode, _read_bytes
+from app.core.input import clean_text
+from app.directory.schools_import import (
+    SchoolFileError,
+    _decode,
+    _read_bytes,
+    control_errors,
+    read_header,
+    records,
+    unreadable_line,
+    width_error,
+)
 from app.directory.sites import SiteValues, key_of, parse_number, problems, save_site
 
 REQUIRED = ("etablissement", "adresse", "code_postal", "localite", "communaute")
@@ -100,22 +109,9 @@ def parse_sites(text: str) -> list[SiteValues]:
     errors: list[str] = []
     kept: list[SiteValues] = []
     first_line: dict[tuple, int] = {}
-    line = reader.line_num
-    while True:
-        start = line + 1  # a quoted field may span lines: name the line the record starts on
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(
-                _(
-                    "Ligne %(line)s : ligne illisible (guillemets mal appariés ou caractère nul).",
-                    line=start,
-                )
-            )
-            raise SchoolFileError(errors) from exc
-        line = reader.line_num
+    for start, row in records(reader):
+        if row is None:
+            raise SchoolFileError([*errors, unreadable_line(start)])
         if not any(cell.strip() for cell in row):
             continue
         if len(kept) + len(errors) >= MAX_LINES:
@@ -123,29 +119,12 @@ def parse_sites(text: str) -> list[SiteValues]:
                 [_("Le fichier dépasse %(count)s lignes.", count=format_decimal(MAX_LINES))]
             )
         if len(row) != len(header):
-            errors.append(
-                _(
-                    "Ligne %(line)s : %(found)s champs au lieu de %(expected)s "
-                    "(séparateur attendu : « ; »).",
-                    line=start,
-                    found=len(row),
-                    expected=len(header),
-                )
-            )
+            errors.append(width_error(start, len(row), len(header)))
             continue
         cells = dict(zip(header, row, strict=True))
-        controls = [(col, control_character(v)) for col, v in cells.items() if col in ATTRIBUTES]
-        bad = [(col, code) for col, code in controls if code]
-        if bad:
-            errors.extend(
-                _(
-                    "Ligne %(line)s : %(column)s contient un caractère de contrôle (%(code)s).",
-                    line=start,
-                    column=col,
-                    code=code,
-                )
-                for col, code in bad
-            )
+        controls = control_errors(start, cells)
+        if controls:
+            errors.extend(controls)
             continue
         cells = {col: clean_text(v, multiline=False) for col, v in cells.items()}
         values, line_errors = _values(cells)
@@ -178,20 +157,7 @@ def parse_sites(text: str) -> list[SiteValues]:
 
 
 def _header(reader) -> list[str]:
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:
-        raise SchoolFileError([_("Ligne 1 : l'en-tête est illisible.")]) from exc
-    header = [name.strip().lstrip("\ufeff").strip().lower() for name in header]
-    missing = [name for name in REQUIRED if name not in header]
-    if missing:
-        message = _(
-            "Ligne 1 : colonnes obligatoires absentes de l'en-tête : %(columns)s.",
-            columns=", ".join(f"« {name} »" for name in missing),
-        )
-        if len(header) == 1:
-            message += " " + _("Le séparateur attendu est le point-virgule « ; ».")
-        raise SchoolFileError([message])
+    header = read_header(reader, REQUIRED, lower=True)
     unknown = [name for name in header if name not in ATTRIBUTES]
     doubled = sorted({name for name in header if header.count(name) > 1})
     if unknown or doubled:
