@@ -56,6 +56,8 @@ ATTRIBUTES = {
 }
 COLUMN_OF = {attr: column for column, attr in ATTRIBUTES.items()}
 MAX_LINES = 10_000
+# The example shipped with the package (three DG schools); the demo imports it.
+EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "data" / "implantations-dg-exemple.csv"
 
 
 @dataclass
