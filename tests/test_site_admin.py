@@ -88,6 +88,15 @@ def test_bad_input_gives_the_form_back_with_what_was_typed(app, client, login):
     )
     assert unknown.status_code == 422
     assert "Communauté inconnue" in unknown.get_data(as_text=True)
+    # Every field to correct is named in one answer.
+    both = client.post(
+        "/admin/implantations/nouvelle",
+        data={**DG_SCHOOL, "name": "", "postal_code": "47", "csrf_token": typed["csrf_token"]},
+    )
+    assert both.status_code == 422
+    html = both.get_data(as_text=True)
+    assert "Le code postal belge a quatre chiffres." in html
+    assert html.count("Le nom de l’établissement est obligatoire.") == 1
     assert _count() == before
 
 

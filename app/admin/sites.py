@@ -91,16 +91,20 @@ def _values(form: SiteForm, base: sites.SiteValues | None) -> sites.SiteValues:
 
 
 def _save(form: SiteForm, site: Site | None):
-    """Check and save; the form's field errors filled and None when refused."""
-    if not form.validate_on_submit():
+    """Check and save; None, with the form's field errors filled, when refused. Every rule is
+    checked at once, so that one answer names every field to correct."""
+    if not form.is_submitted():
         return None
+    valid = form.validate()
     values = _values(form, sites.values_of(site) if site else None)
     found = sites.problems(values)
-    if site is None and not found and sites.find_site(values) is not None:
+    if site is None and valid and not found and sites.find_site(values) is not None:
         found = [("name", _("Cette implantation existe déjà : corrigez-la depuis sa page."))]
     for attr, message in found:
-        getattr(form, attr, form.name).errors.append(message)
-    if found:
+        errors = getattr(form, attr, form.name).errors
+        if message not in [str(e) for e in errors]:
+            errors.append(message)
+    if found or not valid:
         return None
     saved, outcome = sites.save_site(values, site)
     db.session.commit()
