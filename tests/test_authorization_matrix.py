@@ -85,6 +85,10 @@ ALLOWED: dict[str, set[str]] = {
     "admin.outbox": {ADMIN},  # « Envois »
     "admin.resend_message": {ADMIN},
     "admin.resend_messages": {ADMIN},
+    "admin.catalogue": {ADMIN},  # « Catalogue »: names in French and German
+    "admin.catalogue_names": {ADMIN},
+    "admin.new_site": {ADMIN},  # a site the FWB file does not list
+    "admin.edit_site": {ADMIN},
     "directory.schools": EN,
     "directory.school": EN,
     "directory.suppliers": EN,
@@ -272,6 +276,8 @@ def scene(app):
         "holiday_id": holiday.id,
         "code": "fwb",
         "year": 2025,
+        "kind": "type",
+        "row_id": world.request_type.id,
     }
     only = {
         "auth.signup": {"token": invitation_token(joining)},
@@ -346,6 +352,22 @@ def _const(body: dict) -> Form:
     return lambda scene, who: body
 
 
+def _names(scene: Scene, who: str) -> dict:
+    prefix = f"type-{scene.world.request_type.id}-"
+    return {prefix + "name": "Retour fournisseur", prefix + "name_de": "Lieferanteneinsatz"}
+
+
+def _site(scene: Scene, who: str) -> dict:
+    site = scene.world.site
+    return {
+        "name": site.establishment.name,
+        "address": site.address,
+        "postal_code": site.postal_code,
+        "locality": site.locality,
+        "community": "fr",
+    }
+
+
 FORMS: dict[str, Form] = {
     "auth.login": lambda scene, who: {
         "email": scene.world.colleague_teacher.email,
@@ -377,6 +399,17 @@ FORMS: dict[str, Form] = {
     ),
     "sla.import_holidays": lambda scene, who: {"file": (io.BytesIO(ICS), "conges.ics")},
     "sla.supplier_school_holidays": _const({"follows": "y"}),
+    "admin.catalogue_names": _names,
+    "admin.new_site": _const(
+        {
+            "name": "Königliches Athenäum Eupen",
+            "address": "Lascheterweg",
+            "postal_code": "4700",
+            "locality": "Eupen",
+            "community": "de",
+        }
+    ),
+    "admin.edit_site": _site,
 }
 
 

@@ -239,6 +239,9 @@ def build_scene(app) -> Scene:
         "holiday_id": [holiday.id],
         "code": ["fwb", "dg"],  # a school calendar
         "year": [2026],  # a school year, by its first calendar year
+        # « Catalogue »: a category's and a request type's names.
+        "kind": ["categorie", "type"],
+        "row_id": [world.category.id, world.request_type.id],
     }
     typed = {"site": str(world.site.fi)}
     return Scene(people=people, values=values, typed=typed)

@@ -330,5 +330,6 @@ def resend_invitation(invitation_id: int):
     return redirect(url_for("admin.invitations"))
 
 
-# « Envois » (the outbox) registers its routes on `bp` (imported last: it imports `bp`).
-from app.admin import outbox  # noqa: E402, F401
+# « Envois » (the outbox), « Catalogue » and « Implantation » register their routes on `bp`
+# (imported last: they import `bp`).
+from app.admin import catalogue, outbox, sites  # noqa: E402, F401

@@ -70,6 +70,7 @@ MAIN = [
         badge=lambda: _failed_messages(),
     ),
     NavEntry(_l("Congés scolaires"), "sla.holidays", EN_STAFF, "sla."),
+    NavEntry(_l("Catalogue"), "admin.catalogue", frozenset({Role.ADMIN}), "admin.catalogue"),
 ]
 
 ACCOUNT = [

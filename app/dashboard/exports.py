@@ -30,6 +30,7 @@ from app.dashboard.figures import NO_LOT, Dashboard, Period
 from app.dashboard.stats import AGE_BUCKETS, Scorecard
 from app.extensions import db
 from app.models import Equipment, Establishment, RequestType, ServiceClock, Site, Supplier, Ticket
+from app.models.localized import FALLBACK, pick
 from app.tickets.workflow import Status
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -111,6 +112,7 @@ _TICKET_COLUMNS = (
     Ticket.supplier_id,
     Ticket.reference,
     RequestType.name.label("request_type"),
+    RequestType.name_de.label("request_type_de"),
     Ticket.status,
     Ticket.summary,
     Establishment.fase,
@@ -130,7 +132,11 @@ BATCH = 1000
 
 
 def ticket_rows(
-    period: Period, supplier_id: int | None = None, *, session: Session | None = None
+    period: Period,
+    supplier_id: int | None = None,
+    *,
+    session: Session | None = None,
+    language: str = FALLBACK,
 ) -> Iterator[list]:
     """The tickets created in the period, with the current supplier's latest clocks.
 
@@ -168,7 +174,7 @@ def ticket_rows(
     for t in session.execute(query):
         yield [
             t.reference,
-            t.request_type,
+            pick(t.request_type, t.request_type_de, language).text,  # data: no « (FR) » hint
             Status(t.status).label,
             t.summary,
             t.fase,

@@ -23,6 +23,7 @@ from app.dashboard.permissions import can_view_scorecard, export_scope
 from app.dashboard.stats import AGE_BUCKETS
 from app.extensions import db
 from app.models import Supplier
+from app.models.localized import current_language
 from app.sla.holidays import coverage_alerts
 
 bp = Blueprint("dashboard", __name__)
@@ -134,10 +135,13 @@ def export(what: str, fmt: str):
         headers, table = exports.scorecard_rows(board)
         body = _streamed(fmt, headers, lambda _session: table, "Fiches")
     else:
+        language = current_language()  # the stream runs after the request's context is gone
         body = _streamed(
             fmt,
             exports.TICKET_HEADERS,
-            lambda session: exports.ticket_rows(period, supplier_id, session=session),
+            lambda session: exports.ticket_rows(
+                period, supplier_id, session=session, language=language
+            ),
             "Demandes",
         )
     return Response(body, content_type=FORMATS[fmt], headers=disposition)

@@ -61,6 +61,7 @@ class SeedReport:
     equipment_planned: int = 0
     tickets_created: int = 0
     holidays: object = None  # app.sla.holidays.PackagedReport
+    dg_sites: object = None  # app.directory.sites_import.SiteImportReport
 
     @property
     def changed(self) -> bool:
@@ -72,12 +73,16 @@ class SeedReport:
             or self.equipment_created
             or self.tickets_created
             or (self.holidays is not None and self.holidays.created)
+            or (self.dg_sites is not None and self.dg_sites.changed)
         )
 
     def lines(self) -> list[str]:
         n = format_decimal
         out = [_("Annuaire des écoles :")]
         out += [f"  {line}" for line in self.schools.lines()]
+        if self.dg_sites is not None:
+            out.append(_("Écoles de la Communauté germanophone (exemple) :"))
+            out += [f"  {line}" for line in self.dg_sites.lines()]
         out.append(_("Catalogue :"))
         out += [f"  {line}" for line in self.catalogue.lines()]
         if self.holidays is not None:
@@ -111,7 +116,11 @@ def seed_demo(*, progress: ProgressFactory | None = None, tickets: bool = True) 
     report = SeedReport(
         schools=import_schools(progress=progress), catalogue=ensure_default_catalogue()
     )
+    from app.directory.sites_import import EXAMPLE_FILE, import_sites
     from app.sla.holidays import import_packaged
+
+    # Schools the FWB file does not list: the German-speaking Community's example sites.
+    report.dg_sites = import_sites(EXAMPLE_FILE)
 
     # The school holidays first (both calendars, the packaged years and the provisional ones
     # after them): the demo tickets' service-level clocks count them.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -19,21 +21,14 @@ schools_cli = AppGroup("schools", help="Annuaire des écoles (fichier signaléti
 catalogue_cli = AppGroup("catalogue", help="Catégories du portail et types de demande.")
 
 
-@schools_cli.command("import")
-@click.argument("path", required=False)
-def import_command(path: str | None) -> None:
-    """Importe le fichier signalétique FWB (.csv ou .csv.gz ; par défaut, celui du paquet)."""
-    from app.directory.schools_import import PACKAGED_FILE, SchoolFileError, import_schools
-
-    source = path or str(PACKAGED_FILE)
+def run_import(source: str, run: Callable[[], Any], refused: type[Exception]) -> None:
+    """Announce the file, import it and commit; a file refused (`refused`, with its reasons)
+    rolls back and says that nothing was imported. Then print the report's lines."""
     click.echo(_("Import de %(path)s", path=source))
-    # A bar only for a person at a terminal; scripts and logs get the report alone.
-    progress = partial(click.progressbar, show_pos=True) if sys.stdout.isatty() else None
-    started = time.perf_counter()
     try:
-        report = import_schools(source, progress=progress)
+        report = run()
         db.session.commit()
-    except SchoolFileError as exc:
+    except refused as exc:
         db.session.rollback()
         raise CommandError(_("Fichier refusé, rien n'a été importé.") + "\n" + str(exc)) from exc
     except BaseException:
@@ -41,8 +36,32 @@ def import_command(path: str | None) -> None:
         raise
     for line in report.lines():
         click.echo(line)
+
+
+@schools_cli.command("import")
+@click.argument("path", required=False)
+def import_command(path: str | None) -> None:
+    """Importe le fichier signalétique FWB (.csv ou .csv.gz ; par défaut, celui du paquet)."""
+    from app.directory.schools_import import PACKAGED_FILE, SchoolFileError, import_schools
+
+    source = path or str(PACKAGED_FILE)
+    # A bar only for a person at a terminal; scripts and logs get the report alone.
+    progress = partial(click.progressbar, show_pos=True) if sys.stdout.isatty() else None
+    started = time.perf_counter()
+    run_import(source, lambda: import_schools(source, progress=progress), SchoolFileError)
     seconds = format_decimal(time.perf_counter() - started, format="0.0")
     click.echo(_("Durée : %(seconds)s s", seconds=seconds))
+
+
+@schools_cli.command("import-sites")
+@click.argument("path")
+def import_sites_command(path: str) -> None:
+    """Importe des implantations absentes du fichier FWB (écoles de la Communauté germanophone) :
+    CSV « ; » décrit dans docs/operations.md."""
+    from app.directory.schools_import import SchoolFileError
+    from app.directory.sites_import import import_sites
+
+    run_import(path, lambda: import_sites(path), SchoolFileError)
 
 
 @catalogue_cli.command("init")
@@ -74,6 +93,7 @@ def catalogue_list_command() -> None:
     ).all()
     for key, kind in rows:
         days = _("jours d’école") if kind.auto_close_school_days else _("jours")
+        german = kind.name_de or _("(pas de nom allemand)")
         click.echo(
             _(
                 "%(key)s\t%(name)s\tprise en compte %(plan)s h\trésolution %(resolve)s h\t"
@@ -87,6 +107,8 @@ def catalogue_list_command() -> None:
                 outside="" if kind.handled_by_supplier else " " + _("(sans fournisseur)"),
                 inactive="" if kind.active else " " + _("(inactif)"),
             )
+            + "\t"
+            + german
         )
 
 
@@ -114,26 +136,7 @@ def catalogue_targets_command(
     Les délais déjà en cours gardent l’objectif de leur départ ; la clôture automatique des
     demandes terminées suit le nouveau réglage.
     """
-    from sqlalchemy import func, select
-
-    from app.models import PortalCategory, RequestType
-
-    kind = db.session.scalar(
-        select(RequestType)
-        .join(RequestType.category)
-        .where(
-            PortalCategory.key == category.strip().upper(),
-            func.lower(RequestType.name) == name.strip().lower(),
-        )
-    )
-    if kind is None:
-        raise CommandError(
-            _(
-                "Type de demande inconnu : %(key)s « %(name)s » (voir flask catalogue list).",
-                key=category,
-                name=name,
-            )
-        )
+    kind = _request_type(category, name)
     changes = {
         "take_into_account_hours": plan_hours,
         "resolve_hours": resolve_hours,
@@ -153,5 +156,78 @@ def catalogue_targets_command(
             resolve=kind.resolve_hours,
             close=kind.auto_close_days,
             days=_("jours d’école") if kind.auto_close_school_days else _("jours"),
+        )
+    )
+
+
+def _request_type(category: str, name: str):
+    """The request type of that category named so, in French or in German (any case)."""
+    from sqlalchemy import func, or_, select
+
+    from app.models import PortalCategory, RequestType
+
+    wanted = name.strip().lower()
+    kind = db.session.scalar(
+        select(RequestType)
+        .join(RequestType.category)
+        .where(
+            PortalCategory.key == category.strip().upper(),
+            or_(func.lower(RequestType.name) == wanted, func.lower(RequestType.name_de) == wanted),
+        )
+        .order_by(RequestType.id)
+        .limit(1)
+    )
+    if kind is None:
+        raise CommandError(
+            _(
+                "Type de demande inconnu : %(key)s « %(name)s » (voir flask catalogue list).",
+                key=category,
+                name=name,
+            )
+        )
+    return kind
+
+
+@catalogue_cli.command("names")
+@click.argument("category")
+@click.argument("name", required=False)
+@click.option("--fr", "name_fr", help="Nouveau nom en français.")
+@click.option("--de", "name_de", help="Nom en allemand (« - » l’efface).")
+def catalogue_names_command(
+    category: str, name: str | None, name_fr: str | None, name_de: str | None
+) -> None:
+    """Nomme une catégorie (CATEGORY seule) ou un de ses types de demande, en français et en
+    allemand. NAME peut être le nom français ou allemand du type."""
+    from sqlalchemy import select
+
+    from app.directory.catalogue import Names, NameTaken, rename
+    from app.models import PortalCategory
+
+    if name is None:
+        row = db.session.scalar(
+            select(PortalCategory).where(PortalCategory.key == category.strip().upper())
+        )
+        if row is None:
+            raise CommandError(_("Catégorie inconnue : %(key)s.", key=category))
+    else:
+        row = _request_type(category, name)
+    german = row.name_de or "" if name_de is None else ("" if name_de == "-" else name_de)
+    names = Names(
+        name=row.name if name_fr is None else name_fr,
+        name_de=german,
+        description=row.description,
+        description_de=row.description_de or "",
+    )
+    try:
+        rename(row, names)
+        db.session.commit()
+    except NameTaken as exc:
+        db.session.rollback()
+        raise CommandError(str(exc)) from exc
+    click.echo(
+        _(
+            "%(name)s / %(name_de)s",
+            name=row.name,
+            name_de=row.name_de or _("(pas de nom allemand)"),
         )
     )

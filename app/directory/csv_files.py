@@ -29,6 +29,8 @@ from typing import IO
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from app.core.input import control_character
+
 MAX_LISTED = 20  # errors shown in full; the rest are counted
 
 
@@ -131,3 +133,30 @@ def records(
             raise error([message]) from exc
         line = reader.line_num
         yield start, row
+
+
+def width_error(line: int, found: int, expected: int) -> str:
+    """A record whose field count is not the header's (the imports' separator is « ; »)."""
+    return _(
+        "Ligne %(line)s : %(found)s champs au lieu de %(expected)s (séparateur attendu : « ; »).",
+        line=line,
+        found=found,
+        expected=expected,
+    )
+
+
+def control_errors(line: int, values: dict[str, str]) -> list[str]:
+    """One error per value holding a NUL or another control character: such a line is refused
+    (PostgreSQL would refuse the NUL mid-import); the rest is shaped as the web forms shape
+    one-line text (app.core.input)."""
+    found = [(column, control_character(value)) for column, value in values.items()]
+    return [
+        _(
+            "Ligne %(line)s : %(column)s contient un caractère de contrôle (%(code)s).",
+            line=line,
+            column=column,
+            code=code,
+        )
+        for column, code in found
+        if code
+    ]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
-from flask_babel import gettext as _
 
-from app.core.cli import CommandError
-from app.extensions import db
+from app.directory.cli import run_import
 
 equipment_cli = AppGroup("equipment", help="Inventaire du matériel (fichier CSV des lots).")
 
@@ -19,15 +17,4 @@ def import_command(path: str) -> None:
     modèle, lot, FE, FI, fournisseur, fin de garantie."""
     from app.directory.equipment_import import EquipmentFileError, import_equipment
 
-    click.echo(_("Import de %(path)s", path=path))
-    try:
-        report = import_equipment(path)
-        db.session.commit()
-    except EquipmentFileError as exc:
-        db.session.rollback()
-        raise CommandError(_("Fichier refusé, rien n'a été importé.") + "\n" + str(exc)) from exc
-    except BaseException:
-        db.session.rollback()
-        raise
-    for line in report.lines():
-        click.echo(line)
+    run_import(path, lambda: import_equipment(path), EquipmentFileError)

@@ -60,3 +60,8 @@ def can_view_device(user, equipment) -> bool:
         and equipment.supplier_id is not None
         and equipment.supplier_id == user.supplier_id
     )
+
+
+def can_edit_sites(user) -> bool:
+    """Adding a site the FWB file does not list, or correcting one: admins."""
+    return _signed_in(user) and user.role == Role.ADMIN

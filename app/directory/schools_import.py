@@ -26,10 +26,18 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
-from app.core.input import clean_text, control_character
-from app.directory.csv_files import CsvFileError, decode, read_bytes, records
+from app.core.input import clean_text
+from app.directory.csv_files import (
+    CsvFileError,
+    control_errors,
+    decode,
+    read_bytes,
+    records,
+    width_error,
+)
 from app.extensions import db
 from app.models import Establishment, Site
+from app.models.school import LOCAL_NUMBERS_FROM
 from app.models.types import utcnow
 
 PACKAGED_FILE = Path(__file__).resolve().parent.parent / "data" / "signaletique-fase_FWB.csv.gz"
@@ -241,7 +249,7 @@ def _source_name(source) -> str:
 
 def _parse(text: str, report: ImportReport) -> _Parsed:
     reader = records(text, ";", SchoolFileError)
-    header = _read_header(reader)
+    header = read_header(reader)
     index = {name: header.index(name) for name in REQUIRED_COLUMNS}  # the columns we read
     width = len(header)
     parsed = _Parsed()
@@ -267,32 +275,13 @@ def _parse(text: str, report: ImportReport) -> _Parsed:
             continue
         if len(row) != width:
             error_count += 1
-            errors.append(
-                _(
-                    "Ligne %(line)s : %(found)s champs au lieu de %(expected)s "
-                    "(séparateur attendu : « ; »).",
-                    line=start,
-                    found=len(row),
-                    expected=width,
-                )
-            )
+            errors.append(width_error(start, len(row), width))
             continue
         values = {name: row[i] for name, i in index.items()}
-        # A NUL or another control character refuses the line (PostgreSQL would refuse the NUL
-        # mid-import); the rest is shaped as the web forms shape one-line text (app.core.input).
-        controls = [(col, control_character(v)) for col, v in values.items()]
-        controls = [(col, code) for col, code in controls if code]
+        controls = control_errors(start, values)
         if controls:
             error_count += len(controls)
-            errors.extend(
-                _(
-                    "Ligne %(line)s : %(column)s contient un caractère de contrôle (%(code)s).",
-                    line=start,
-                    column=col,
-                    code=code,
-                )
-                for col, code in controls
-            )
+            errors.extend(controls)
             continue
         values = {name: clean_text(value, multiline=False) for name, value in values.items()}
         kind = values[COL_TYPE]
@@ -332,13 +321,15 @@ def _parse(text: str, report: ImportReport) -> _Parsed:
     return parsed
 
 
-def _read_header(reader) -> list[str]:
+def read_header(reader, required: tuple[str, ...] = REQUIRED_COLUMNS, *, lower=False):
+    """The header's names (lower case with `lower`); refuses a header lacking one of `required`."""
     try:
         _line, header = next(reader)
     except (StopIteration, SchoolFileError) as exc:
         raise SchoolFileError([_("Ligne 1 : l'en-tête est illisible.")]) from exc
     header = [name.strip().lstrip("\ufeff").strip() for name in header]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    header = [name.lower() for name in header] if lower else header
+    missing = [name for name in required if name not in header]
     if missing:
         message = _(
             "Ligne 1 : colonnes obligatoires absentes de l'en-tête : %(columns)s.",
@@ -497,7 +488,10 @@ def _write(parsed: _Parsed, report: ImportReport, progress: ProgressFactory) -> 
         else:
             est_counts.unchanged += 1
     est_counts.created, est_counts.updated = len(est_inserts), len(est_updates)
-    est_counts.not_in_file = len(stored_est.keys() - parsed.establishments.keys())
+    # Sites Relais numbered (app.directory.sites) are never in this file: not counted missing.
+    listed = {fe for fe in stored_est if fe < LOCAL_NUMBERS_FROM}
+    local_ids = {row.id for fe, row in stored_est.items() if fe >= LOCAL_NUMBERS_FROM}
+    est_counts.not_in_file = len(listed - parsed.establishments.keys())
 
     total = len(parsed.establishments) + len(parsed.sites)
     with progress(length=total, label=_("Import de l'annuaire")) as bar:
@@ -528,7 +522,7 @@ def _write(parsed: _Parsed, report: ImportReport, progress: ProgressFactory) -> 
             else:
                 site_counts.unchanged += 1
         site_counts.created, site_counts.updated = len(site_inserts), len(site_updates)
-        site_counts.not_in_file = len(stored_sites.keys() - seen)
+        site_counts.not_in_file = len({k for k in stored_sites if k[0] not in local_ids} - seen)
 
         _execute(insert(Site), site_inserts, bar)
         _execute(update(Site), site_updates, bar)

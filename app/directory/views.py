@@ -13,6 +13,7 @@ from app.directory import history, queries
 from app.directory.forms import EquipmentSearchForm, SchoolSearchForm, SupplierContactForm
 from app.directory.permissions import (
     can_browse_directory,
+    can_edit_sites,
     can_edit_supplier,
     can_open_device_history,
     can_view_device,
@@ -50,6 +51,7 @@ def schools():
         q=q,
         results=results,
         args=args,
+        may_add_site=can_edit_sites(current_user),
     )
 
 
@@ -72,6 +74,7 @@ def school(fe: int, fi: int):
         teachers=queries.school_teachers(site),
         equipment=equipment[: queries.SITE_EQUIPMENT_LIMIT],
         equipment_more=len(equipment) > queries.SITE_EQUIPMENT_LIMIT,
+        may_edit_site=can_edit_sites(current_user),
     )
 
 

@@ -6,16 +6,20 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.localized import Bilingual
 
 
-class PortalCategory(db.Model):
+class PortalCategory(Bilingual, db.Model):
     __tablename__ = "portal_category"
     __table_args__ = (CheckConstraint("last_number >= 0", name="last_number_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(10), unique=True)  # TECH, INFO, PROJ
+    # French, and German when written (app.models.localized: `label` picks the reader's one).
     name: Mapped[str] = mapped_column(String(120))
+    name_de: Mapped[str | None] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(String(500), default="")
+    description_de: Mapped[str | None] = mapped_column(String(500))
     position: Mapped[int] = mapped_column(default=0)
     # The last ticket number handed out (TECH-175): incremented under a row lock.
     last_number: Mapped[int] = mapped_column(default=0)
@@ -25,7 +29,7 @@ class PortalCategory(db.Model):
     )
 
 
-class RequestType(db.Model):
+class RequestType(Bilingual, db.Model):
     __tablename__ = "request_type"
     __table_args__ = (
         UniqueConstraint("category_id", "name"),
@@ -37,7 +41,9 @@ class RequestType(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("portal_category.id"))
     name: Mapped[str] = mapped_column(String(120))
+    name_de: Mapped[str | None] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(String(500), default="")
+    description_de: Mapped[str | None] = mapped_column(String(500))
     # Service-level targets in business hours (docs/domain.md): planned within 8, resolved in 16.
     take_into_account_hours: Mapped[int] = mapped_column(default=8)
     resolve_hours: Mapped[int] = mapped_column(default=16)

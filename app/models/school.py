@@ -15,6 +15,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
+# Numbers Relais gives to sites the FASE does not list (the German-speaking Community's schools):
+# from here on, far above the FASE's own (under 100,000), so that (FE, FI) stays every site's
+# key and address without passing a number of ours off as a FASE one (docs/operations.md).
+LOCAL_NUMBERS_FROM = 900_000
+
 
 class Establishment(db.Model):
     __tablename__ = "establishment"
@@ -31,6 +36,11 @@ class Establishment(db.Model):
     sites: Mapped[list[Site]] = relationship(
         back_populates="establishment", order_by="Site.fi", cascade="all, delete-orphan"
     )
+
+    @property
+    def fase_is_local(self) -> bool:
+        """A number given by Relais, not by the FASE."""
+        return self.fase >= LOCAL_NUMBERS_FROM
 
     def __repr__(self) -> str:
         return f"<Establishment FE {self.fase}>"

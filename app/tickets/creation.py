@@ -163,19 +163,26 @@ def duplicates_for(label: str | None, serial: str | None, equipment: Equipment |
 
 
 def request_type_groups() -> list[tuple[str, list[RequestType]]]:
-    """Active request types, grouped by portal category (in the portal's order)."""
+    """Active request types, grouped by portal category (in the portal's order), named and
+    sorted in the reader's language."""
     rows = db.session.scalars(
         select(RequestType)
         .join(RequestType.category)
         .where(RequestType.active.is_(True))
         .options(joinedload(RequestType.category))
-        .order_by(PortalCategory.position, PortalCategory.name, RequestType.name)
+        .order_by(
+            PortalCategory.position,
+            PortalCategory.label_column(),
+            PortalCategory.id,
+            RequestType.label_column(),
+        )
     )
     groups: list[tuple[str, list[RequestType]]] = []
+    last = None
     for request_type in rows:
-        name = request_type.category.name
-        if not groups or groups[-1][0] != name:
-            groups.append((name, []))
+        if request_type.category_id != last:
+            groups.append((str(request_type.category.label), []))
+            last = request_type.category_id
         groups[-1][1].append(request_type)
     return groups
 

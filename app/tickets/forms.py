@@ -124,7 +124,7 @@ class NewTicketForm(Form):
     def __init__(self, *args, request_types=(), suppliers=(), staff=(), actor=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.request_type.choices = [SelectChoice(value=0, label=_l("— Choisir —"))] + [
-            SelectChoice(value=t.id, label=t.name, optgroup=group)
+            SelectChoice(value=t.id, label=str(t.label), optgroup=group)
             for group, types in request_types
             for t in types
         ]

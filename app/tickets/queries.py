@@ -391,7 +391,9 @@ def _sort_keys(params: ListParams) -> list:
         return column.desc() if descending else column.asc()
 
     if params.tri == "type":
-        types = select(RequestType.id).order_by(name_order(RequestType.name), RequestType.id)
+        types = select(RequestType.id).order_by(
+            name_order(RequestType.label_column()), RequestType.id
+        )
         keys = [direction(_rank(Ticket.request_type_id, list(db.session.scalars(types))))]
     elif params.tri == "reference":
         categories = select(PortalCategory.id).order_by(PortalCategory.key)
@@ -570,15 +572,20 @@ def creator_choices(user: User) -> list[Choice]:
 
 def request_type_choices() -> list[Choice]:
     rows = db.session.execute(
-        select(RequestType.id, RequestType.name, PortalCategory.name)
+        select(RequestType, PortalCategory)
         .join(RequestType.category)
-        .order_by(PortalCategory.position, PortalCategory.name, RequestType.name)
+        .order_by(
+            PortalCategory.position,
+            PortalCategory.label_column(),
+            PortalCategory.id,
+            RequestType.label_column(),
+        )
     ).all()
-    names = [name for _id, name, _category in rows]
+    names = [str(kind.label) for kind, _category in rows]
     return [
         # The category's name only where two categories have a type of the same name.
-        Choice(str(type_id), name if names.count(name) == 1 else f"{name} ({category})")
-        for type_id, name, category in rows
+        Choice(str(kind.id), name if names.count(name) == 1 else f"{name} ({category.label})")
+        for name, (kind, category) in zip(names, rows, strict=True)
     ]
 
 

@@ -1,7 +1,7 @@
 """request_type.handled_by_supplier: the EN team's own requests stay out of the suppliers' figures
 
 Revision ID: 7c1e5b2a9d40
-Revises: 5e4a1c2f9b7d
+Revises: 7b3d9e2a4c61
 Create Date: 2026-12-02 10:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c1e5b2a9d40'
-down_revision = '5e4a1c2f9b7d'
+down_revision = '7b3d9e2a4c61'
 branch_labels = None
 depends_on = None
 
