@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
-from tests import factories
+from tests.support import factories
 
 PG_ADMIN_URL = os.environ.get("RELAIS_TEST_DATABASE", "")
 REDIS_URL = os.environ.get("RELAIS_TEST_REDIS_URL") or None
@@ -66,7 +66,7 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(line)
     runs = [json.loads(value) for value in _properties(terminalreporter, "fuzz")]
     if runs:
-        from tests.fuzz_support import summary_line
+        from tests.support.fuzzing import summary_line
 
         terminalreporter.section("fuzz (requests sent, answers by status)")
         total: Counter = Counter()

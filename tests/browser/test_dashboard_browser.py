@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import factories
 from tests.conftest import PHONE
-from tests.test_dashboard import build_handmade
-from tests.ticket_support import build_world
+from tests.dashboard.test_dashboard import build_handmade
+from tests.support import factories
+from tests.support.tickets import build_world
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from tests import factories
+from tests.support import factories
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +89,7 @@ def test_failed_messages_count_in_the_admins_menu_fits_a_phone(live_server, phon
 def test_an_error_answering_an_htmx_form_is_a_message_not_a_nested_page(live_server, phone_page):
     """htmx swaps error answers too: a whole error page, menu included, used to land inside the
     form that asked. The message now goes to the page's message area; the form keeps its text."""
-    from tests.ticket_support import build_world
+    from tests.support.tickets import build_world
 
     world = build_world()
     ticket = world.new_ticket()

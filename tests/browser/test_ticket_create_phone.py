@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboxMessage, Ticket
-from tests import factories
-from tests.factories import PASSWORD
-from tests.ticket_support import build_world
+from tests.support import factories
+from tests.support.factories import PASSWORD
+from tests.support.tickets import build_world
 
 pytestmark = pytest.mark.browser
 

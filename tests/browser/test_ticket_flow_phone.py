@@ -18,8 +18,8 @@ from playwright.sync_api import expect
 
 from app.models.types import utcnow
 from app.tickets import planning
-from tests.factories import PASSWORD
-from tests.ticket_support import build_world, ticket_in
+from tests.support.factories import PASSWORD
+from tests.support.tickets import build_world, ticket_in
 
 pytestmark = pytest.mark.browser
 

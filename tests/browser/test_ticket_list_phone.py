@@ -9,8 +9,8 @@ import pytest
 
 from app.extensions import db
 from app.tickets.service import NewTicket, create_ticket
-from tests import factories
-from tests.ticket_support import NOW, build_world
+from tests.support import factories
+from tests.support.tickets import NOW, build_world
 
 pytestmark = pytest.mark.browser
 
