@@ -14,9 +14,10 @@ from app.extensions import db
 from app.models import OutboxMessage, Role
 from app.models.types import utcnow
 from app.notify import admin as outbox_admin
-from tests.conftest import drain_queue, extract_csrf
 from tests.support import factories
-from tests.support.tickets import build_world, signed_in
+from tests.support.environment import drain_queue
+from tests.support.tickets import build_world
+from tests.support.web import extract_csrf, signed_in
 
 HTMX = {"HX-Request": "true"}
 URL = "/admin/envois"

@@ -21,8 +21,8 @@ from app.models.types import utcnow
 from app.tickets.planning import to_utc
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action
-from tests.conftest import extract_csrf
-from tests.support.tickets import build_world, signed_in
+from tests.support.tickets import build_world
+from tests.support.web import extract_csrf, signed_in
 
 UID = re.compile(r"intervention-(\d+)@relais\.test")
 

@@ -19,7 +19,7 @@ from app.notify.transport import build
 from app.tickets.planning import to_utc
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action
-from tests.conftest import drain_queue
+from tests.support.environment import drain_queue
 from tests.support.tickets import TOMORROW_10H, build_world, later
 
 TEACHER = "claire@ecole.example.com"

@@ -20,9 +20,9 @@ from app.auth.passwords import verify_password
 from app.devmail import mailbox
 from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus, Role
-from tests.conftest import csrf_token, extract_csrf
 from tests.support import factories
 from tests.support.accounts import RELAXED_LIMITS
+from tests.support.web import csrf_token, extract_csrf
 
 WRONG = "pas-le-bon-mot-de-passe"
 

@@ -35,9 +35,9 @@ from app.models.types import utcnow
 from app.tickets.attachments import store_upload
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action
-from tests.conftest import csrf_token
 from tests.support import factories
-from tests.support.tickets import World, build_world, signed_in
+from tests.support.tickets import World, build_world
+from tests.support.web import csrf_token, signed_in
 
 ANON, ASSISTANT, COORDINATOR, ADMIN = "anonymous", "assistant", "coordinator", "admin"
 SUPPLIER, OTHER_SUPPLIER = "supplier", "other_supplier"

@@ -15,7 +15,6 @@ from app.core.filters import datetime_fr
 from app.extensions import db
 from app.models import Invitation, Role, User
 from app.models.types import utcnow
-from tests.conftest import csrf_token
 from tests.support import factories
 from tests.support.accounts import (
     RELAXED_LIMITS,
@@ -24,6 +23,7 @@ from tests.support.accounts import (
     path_of,
     run_queued_jobs,
 )
+from tests.support.web import csrf_token
 
 STRONG = "Tartine-de-speculoos-au-petit-dej"
 

@@ -7,8 +7,8 @@ import pytest
 from app.core.forms import safe_next
 from app.extensions import db
 from app.models import Role
-from tests.conftest import csrf_token, extract_csrf
 from tests.support import factories
+from tests.support.web import csrf_token, extract_csrf
 
 
 def test_login_page_is_french(client):

@@ -11,9 +11,9 @@ from app.auth.service import authenticate, set_password
 from app.extensions import db
 from app.models import Role, User
 from app.models.types import utcnow
-from tests.conftest import csrf_token
 from tests.support import factories
 from tests.support.accounts import RELAXED_LIMITS, dev_mails, mail_link
+from tests.support.web import csrf_token
 
 NEW = "Un gaufrier rouge pour la classe"
 NEUTRAL = "Si un compte actif correspond à cette adresse, un e-mail vient de lui être envoyé"

@@ -9,9 +9,9 @@ import pytest
 from app.auth.strength import MAX_LENGTH, assess
 from app.extensions import db
 from app.models import Role
-from tests.conftest import csrf_token
 from tests.support import factories
 from tests.support.accounts import RELAXED_LIMITS
+from tests.support.web import csrf_token
 
 ME = ("quentin.delree@ecole.example.com", "Quentin Delrée")
 

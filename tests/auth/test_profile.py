@@ -7,9 +7,9 @@ import pytest
 from app.auth.service import authenticate
 from app.extensions import db
 from app.models import Role, User
-from tests.conftest import csrf_token
 from tests.support import factories
 from tests.support.accounts import RELAXED_LIMITS
+from tests.support.web import csrf_token
 
 NEW = "Une brouette de pommes à Durbuy"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Role
-from tests.conftest import csrf_token
 from tests.support import factories
+from tests.support.web import csrf_token
 
 WRONG = "pas-le-bon-mot-de-passe"
 

@@ -13,9 +13,9 @@ from itsdangerous import TimestampSigner
 from app.auth.reset import reset_token
 from app.extensions import db
 from app.models import Role
-from tests.conftest import csrf_token
 from tests.support import factories
 from tests.support.accounts import RELAXED_LIMITS
+from tests.support.web import csrf_token
 
 NEW = "Une brouette de pommes à Durbuy"
 SESSION = "relais_session"

@@ -19,7 +19,7 @@ from app.models import Ticket
 from app.models.types import utcnow
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action, Status
-from tests.conftest import PHONE
+from tests.support.browser import PHONE
 from tests.support.tickets import build_world
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ classes, fields, people, encodings and htmx. The world is put back as the pages 
 (tests/fuzz_support.Snapshot) as soon as an answer says a form was taken, so that what the fuzz
 deletes, cancels or closes does not starve the rest. Every 500 is collected with the exception
 the app logged; the test fails at the end with the distinct ones. The figures (requests, answers
-by status) reach the terminal summary (tests/conftest.py), under xdist too.
+by status) reach the terminal summary (tests/fixtures/reporting.py), under xdist too.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ from tests.auth.test_authorization_matrix import (
     SUPPLIER,
     TEACHER,
 )
-from tests.conftest import csrf_token, drain_queue
 from tests.support import factories
+from tests.support.environment import drain_queue
 from tests.support.fuzzing import (
     FILE_NAMES,
     FILES,
@@ -85,7 +85,8 @@ from tests.support.fuzzing import (
     parse_page,
     recording,
 )
-from tests.support.tickets import build_world, signed_in
+from tests.support.tickets import build_world
+from tests.support.web import csrf_token, signed_in
 
 # Test groups, spread by xdist: each blueprint belongs to one; the workflow actions (the heaviest
 # pages) have a group of their own.

@@ -33,9 +33,10 @@ from app.models.types import utcnow
 from app.tickets import planning
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action
-from tests.conftest import csrf_token, drain_queue, extract_csrf
 from tests.support import factories
-from tests.support.tickets import TOMORROW_10H, build_world, later, signed_in
+from tests.support.environment import drain_queue
+from tests.support.tickets import TOMORROW_10H, build_world, later
+from tests.support.web import csrf_token, extract_csrf, signed_in
 
 HTMX = {"HX-Request": "true"}
 NEW = "/demandes/nouvelle"
@@ -43,11 +44,6 @@ NEW = "/demandes/nouvelle"
 ODD_DIGITS = ["²", "①", "1²", "٣٣٣٣٣٣٣٣٣٣٣"]
 # Beyond an INTEGER column (2³¹), a pasted phone number, beyond SQLite's 64 bits, absurdly long.
 HUGE = [str(2**31), "32471234567", "12345678901234567890", "9" * 5000]
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
 
 
 def fresh(model, row_id):

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.jobs import enqueue, enqueue_after_response
 from app.models import OutboxMessage
 from app.models.types import utcnow
-from tests.conftest import PG_ADMIN_URL, drain_queue
+from tests.support.environment import PG_ADMIN_URL, drain_queue
 from tests.support.services import ROOT, rq_worker
 from tests.support.tickets import build_world
 
@@ -70,7 +70,7 @@ def test_health_is_503_without_the_database(make_app, tmp_path):
 
 
 def test_health_without_redis_is_degraded_but_200_the_app_keeps_working(make_app):
-    from tests.conftest import free_port
+    from tests.support.services import free_port
 
     app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     response = app.test_client().get("/sante")

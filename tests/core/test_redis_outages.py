@@ -18,19 +18,13 @@ from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus, Role
 from app.models.types import utcnow
 from app.scheduling.registry import PERIODIC_JOBS
-from tests.conftest import csrf_token, drain_queue
 from tests.support import factories
+from tests.support.environment import drain_queue
 from tests.support.services import BIN, OwnRedis, Spawned, service_env, wait_for
+from tests.support.web import sign_in
 
 FALLBACK = "falling back to in-memory storage"
 RECOVERED = "Rate limit storage recovered"
-
-
-def _sign_in(client, email, password):
-    return client.post(
-        "/connexion",
-        data={"email": email, "password": password, "csrf_token": csrf_token(client, "/connexion")},
-    )
 
 
 def _limiter_lines(caplog, text: str) -> list[str]:
@@ -56,7 +50,7 @@ def test_sign_in_works_and_stays_limited_while_redis_is_down_then_counts_in_redi
             db.session.commit()
             redis.stop()
             client = app.test_client()
-            response = _sign_in(client, user.email, factories.PASSWORD)
+            response = sign_in(client, user.email, factories.PASSWORD, check=False)
             assert response.status_code == 302, response.get_data(as_text=True)[:2000]
             assert client.get(response.headers["Location"]).status_code == 200
             assert client.get("/sante").status_code == 200
@@ -64,9 +58,9 @@ def test_sign_in_works_and_stays_limited_while_redis_is_down_then_counts_in_redi
             # Still limited, in this process's memory: 3 attempts a minute from one address, the
             # sign-in above included.
             other = app.test_client()
-            assert _sign_in(other, "inconnu@example.com", "mauvais").status_code == 422
-            assert _sign_in(other, "inconnu@example.com", "mauvais").status_code == 422
-            refused = _sign_in(other, user.email, factories.PASSWORD)
+            assert sign_in(other, "inconnu@example.com", "mauvais", check=False).status_code == 422
+            assert sign_in(other, "inconnu@example.com", "mauvais", check=False).status_code == 422
+            refused = sign_in(other, user.email, factories.PASSWORD, check=False)
             assert refused.status_code == 429
             assert "Trop de tentatives" in refused.get_data(as_text=True)
             assert len(_limiter_lines(caplog, FALLBACK)) == 1  # logged once, not per request
@@ -75,16 +69,18 @@ def test_sign_in_works_and_stays_limited_while_redis_is_down_then_counts_in_redi
             # Flask-Limiter looks for its storage again with a backoff (1, 2, 4… s) while it is
             # dead; the first attempt it counts in Redis again gets an answer, not the 429.
             wait_for(
-                lambda: _sign_in(other, "inconnu@example.com", "mauvais").status_code == 422,
+                lambda: (
+                    sign_in(other, "inconnu@example.com", "mauvais", check=False).status_code == 422
+                ),
                 40,
                 "the rate limits back in Redis",
                 step=0.5,
             )
             assert len(_limiter_lines(caplog, RECOVERED)) == 1
             assert _sign_in_counters(redis) == [1]
-            assert _sign_in(other, "inconnu@example.com", "mauvais").status_code == 422
-            assert _sign_in(other, "inconnu@example.com", "mauvais").status_code == 422
-            assert _sign_in(other, "inconnu@example.com", "mauvais").status_code == 429
+            assert sign_in(other, "inconnu@example.com", "mauvais", check=False).status_code == 422
+            assert sign_in(other, "inconnu@example.com", "mauvais", check=False).status_code == 422
+            assert sign_in(other, "inconnu@example.com", "mauvais", check=False).status_code == 429
     finally:
         redis.stop()
 

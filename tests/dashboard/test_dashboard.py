@@ -16,7 +16,7 @@ from app.dashboard.figures import Period, dashboard
 from app.extensions import db
 from app.models import ServiceClock, TicketEvent
 from tests.support import factories
-from tests.support.tickets import build_world, signed_in
+from tests.support.web import signed_in
 
 MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))
 NOW = datetime(2026, 4, 10, 12, 0, tzinfo=UTC)
@@ -43,11 +43,6 @@ def test_age_buckets():
 
 
 # ------------------------------------------------------------------ the hand-made set
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
 
 
 def _clock(ticket, supplier, kind, *, started, outcome=None, hours=None, due=None, rnd=1):

@@ -12,12 +12,7 @@ from app.dashboard.figures import dashboard
 from app.extensions import db
 from app.models import ServiceClock
 from tests.dashboard.test_dashboard import MARCH, NOW, _csv_rows, _xlsx_rows, build_handmade
-from tests.support.tickets import build_world, signed_in
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
+from tests.support.web import signed_in
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

@@ -6,59 +6,30 @@ import re
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from zxcvbn import zxcvbn
 
 from app.demo.accounts import DEMO_ACCOUNTS, DEMO_SUPPLIERS
 from app.demo.seed import equipment_plan, seed_demo
 from app.extensions import db
-from app.models import (
-    Equipment,
-    Establishment,
-    PortalCategory,
-    Role,
-    Site,
-    Supplier,
-    Ticket,
-    TicketEvent,
-    User,
-)
+from app.models import Equipment, Establishment, Role, Supplier, Ticket, User
 from app.models.types import utcnow
 from app.tickets.permissions import actor_for
 from app.tickets.workflow import Action, Status, available_actions
-from tests.conftest import csrf_token
+from tests.support.demo import count, totals
+from tests.support.web import csrf_token, sign_in
 
 LABEL = re.compile(r"EN0[12]-LOT0[1-5]-\d{5}")
 
 
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def totals() -> dict[str, int]:
-    return {
-        model.__name__: count(model)
-        for model in (
-            Establishment,
-            Site,
-            PortalCategory,
-            Supplier,
-            User,
-            Equipment,
-            Ticket,
-            TicketEvent,
-        )
-    }
-
-
-def test_seed_twice_creates_everything_once(app):
-    runner = app.test_cli_runner()
-
-    first = runner.invoke(args=["demo", "seed"])
-    assert first.exit_code == 0, first.output
-    assert "Fournisseurs créés : 3" in first.output
-    assert f"Comptes créés : {len(DEMO_ACCOUNTS)}" in first.output
-    after_first = totals()
+def test_seed_twice_creates_everything_once(seeded_demo, demo_app):
+    # The first `flask demo seed` ran on an empty database (tests/fixtures/demo.py): its output
+    # and totals, then a second run on a copy of what it made.
+    first = seeded_demo.output
+    assert "Fournisseurs créés : 3" in first
+    assert f"Comptes créés : {len(DEMO_ACCOUNTS)}" in first
+    after_first = seeded_demo.totals
+    assert totals() == after_first
     assert after_first["Establishment"] == 2726
     assert after_first["Site"] == 4604
     assert after_first["PortalCategory"] == 3
@@ -66,9 +37,9 @@ def test_seed_twice_creates_everything_once(app):
     assert after_first["User"] == len(DEMO_ACCOUNTS)
     assert 200 <= after_first["Equipment"] <= 1000
     assert 90 <= after_first["Ticket"] <= 120
-    assert f"Demandes créées : {after_first['Ticket']}" in first.output
+    assert f"Demandes créées : {after_first['Ticket']}" in first
 
-    second = runner.invoke(args=["demo", "seed"])
+    second = demo_app.test_cli_runner().invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output
     assert "Fournisseurs créés : 0" in second.output
     assert "Comptes créés : 0" in second.output
@@ -79,10 +50,7 @@ def test_seed_twice_creates_everything_once(app):
     assert totals() == after_first
 
 
-def test_seeded_data_is_what_the_demo_needs(app, client, login):
-    seed_demo()
-    db.session.commit()
-
+def test_seeded_data_is_what_the_demo_needs(demo_app):
     users = {u.email: u for u in db.session.scalars(select(User))}
     roles = [u.role for u in users.values()]
     assert roles.count(Role.ASSISTANT) == 2
@@ -128,7 +96,8 @@ def test_seeded_data_is_what_the_demo_needs(app, client, login):
 
     # The list « Demandes » has something to show each of them, and only their own.
     julie = next(a for a in DEMO_ACCOUNTS if a.email.startswith("julie.lambert@"))
-    login(julie.email, julie.password)
+    client = demo_app.test_client()
+    sign_in(client, julie.email, julie.password)
     page = client.get("/demandes").get_data(as_text=True)
     shown = set(re.findall(r'class="row-link" href="/demandes/([A-Z]+-\d+)"', page))
     meuse = users[julie.email].supplier_id

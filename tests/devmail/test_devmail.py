@@ -6,7 +6,7 @@ from app.devmail import mailbox
 from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus
 from app.notify.jobs import send_outbox_message
-from tests.conftest import csrf_token
+from tests.support.web import csrf_token
 
 
 def _message(

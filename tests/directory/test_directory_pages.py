@@ -13,8 +13,8 @@ from sqlalchemy import event
 from app.directory.queries import accent_pattern, fold_text, parse_school_query
 from app.extensions import db
 from app.models import Role, Supplier
-from tests.conftest import csrf_token
 from tests.support import factories
+from tests.support.web import csrf_token
 
 HTMX = {"HX-Request": "true"}
 BOOSTED = {"HX-Request": "true", "HX-Boosted": "true"}

@@ -16,8 +16,8 @@ from flask import current_app, url_for
 from app.directory.permissions import can_browse_directory, can_edit_supplier, can_view_supplier
 from app.extensions import db
 from app.models import Role, Supplier
-from tests.conftest import csrf_token
 from tests.support import factories
+from tests.support.web import csrf_token
 
 ROLES = ("assistant", "coordinator", "admin", "supplier", "teacher", "anonymous")
 STAFF_ONLY = {
@@ -148,7 +148,8 @@ CASES = [
 
 
 @pytest.fixture
-def world(app):
+def scene(app):
+    """A school, two companies and their devices: the directory's own, not the tickets' world."""
     est = factories.establishment(fase=2559, name="Ecole fondamentale communale de Borlon")
     site = factories.site(est, fi=5136, postal_code="6941", locality="BORLON")
     own = factories.supplier(name="Société du fournisseur", reference_email="ref@own.example.com")
@@ -179,20 +180,20 @@ def test_every_directory_route_is_listed(app):
     assert routes == listed, "list every directory route and method in CASES"
 
 
-def w_id(world) -> int:
-    return world.device.id
+def w_id(scene) -> int:
+    return scene.device.id
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name.replace(" ", "-"))
-def test_route_answers_each_role(client, login, world, case, role):
+def test_route_answers_each_role(client, login, scene, case, role):
     if role != "anonymous":
-        assert login(world.users[role]).status_code == 302
-    url = case.url(world)
+        assert login(scene.users[role]).status_code == 302
+    url = case.url(scene)
     if case.method == "GET":
         response = client.get(url)
     else:
-        data = dict(case.data(world), csrf_token=csrf_token(client))
+        data = dict(case.data(scene), csrf_token=csrf_token(client))
         response = client.post(url, data=data)
 
     expected = case.expected[role]
@@ -200,37 +201,37 @@ def test_route_answers_each_role(client, login, world, case, role):
     if expected == 302 and role == "anonymous":
         assert response.headers["Location"].startswith("/connexion")
     elif expected == 302:  # a device by its label: to its page
-        assert response.headers["Location"] == u("directory.device", equipment_id=w_id(world))
+        assert response.headers["Location"] == u("directory.device", equipment_id=w_id(scene))
     if expected == 403:
         assert "Accès refusé" in response.get_data(as_text=True)
 
     if case.method == "POST":
         # Refused means nothing changed; allowed means the address really changed.
         db.session.expire_all()
-        target = db.session.get(Supplier, world.own.id if "own" in case.name else world.other.id)
+        target = db.session.get(Supplier, scene.own.id if "own" in case.name else scene.other.id)
         changed = target.reference_email == "nouvelle.reference@societe.example.com"
         assert changed == (expected == 303), (case.name, role)
 
 
-def test_supplier_menu_links_only_its_own_company(client, login, world):
-    login(world.users["supplier"])
+def test_supplier_menu_links_only_its_own_company(client, login, scene):
+    login(scene.users["supplier"])
     html = client.get("/").get_data(as_text=True)
-    assert u("directory.supplier", supplier_id=world.own.id) in html
+    assert u("directory.supplier", supplier_id=scene.own.id) in html
     assert u("directory.schools") not in html
     assert u("directory.suppliers") + '"' not in html
 
 
-def test_supplier_sees_no_staff_links_on_its_page(client, login, world):
-    login(world.users["supplier"])
-    html = client.get(u("directory.supplier", supplier_id=world.own.id)).get_data(as_text=True)
+def test_supplier_sees_no_staff_links_on_its_page(client, login, scene):
+    login(scene.users["supplier"])
+    html = client.get(u("directory.supplier", supplier_id=scene.own.id)).get_data(as_text=True)
     assert u("directory.equipment") not in html
     assert u("directory.suppliers") + '"' not in html
     assert 'name="reference_email"' not in html  # no form for a supplier
 
 
 @pytest.mark.parametrize("role", ["assistant", "coordinator", "admin"])
-def test_staff_menu_links_the_directory(client, login, world, role):
-    login(world.users[role])
+def test_staff_menu_links_the_directory(client, login, scene, role):
+    login(scene.users[role])
     html = client.get("/").get_data(as_text=True)
     for endpoint in ("directory.schools", "directory.suppliers", "directory.equipment"):
         assert u(endpoint) in html

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from app.directory import history
 from app.extensions import db
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action
 from tests.support import factories
-from tests.support.tickets import NOW, TOMORROW_10H, build_world, later, signed_in
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
+from tests.support.tickets import NOW, TOMORROW_10H, later
+from tests.support.web import signed_in
 
 
 def _ticket(world, device, *, site=None, at=NOW, supplier=None, summary="Ne démarre plus"):

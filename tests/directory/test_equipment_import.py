@@ -16,7 +16,8 @@ HEADER = "label;serial;model;lot;FE;FI;supplier;warranty_end\n"
 
 
 @pytest.fixture
-def world(app):
+def inventory(app):
+    """Two sites and two companies for the equipment files to refer to."""
     est = factories.establishment(fase=1234)
     a = factories.site(est, fi=5678)
     b = factories.site(est, fi=5679)
@@ -36,7 +37,7 @@ def count() -> int:
     return db.session.scalar(select(func.count()).select_from(Equipment))
 
 
-def test_a_file_creates_then_changes_nothing_the_second_time(world, tmp_path):
+def test_a_file_creates_then_changes_nothing_the_second_time(inventory, tmp_path):
     path = write(
         tmp_path,
         "en01-lot04-00001;SN-A1;Portable 14 pouces;Lot 04;1234;5678;Meuse Informatique;31/08/2029\n"
@@ -48,8 +49,8 @@ def test_a_file_creates_then_changes_nothing_the_second_time(world, tmp_path):
     assert (report.created, report.updated, report.unchanged) == (3, 0, 0)
     first = db.session.scalar(select(Equipment).where(Equipment.label == "EN01-LOT04-00001"))
     assert first.serial == "SN-A1"
-    assert first.site_id == world["a"].id
-    assert first.supplier_id == world["meuse"].id
+    assert first.site_id == inventory["a"].id
+    assert first.supplier_id == inventory["meuse"].id
     assert first.warranty_end == date(2029, 8, 31)
 
     again = import_equipment(path)
@@ -58,8 +59,8 @@ def test_a_file_creates_then_changes_nothing_the_second_time(world, tmp_path):
     assert count() == 3
 
 
-def test_a_device_that_moved_is_updated_and_reported(world, tmp_path):
-    factories.equipment(label="EN01-LOT04-00009", serial="SN-9", site=world["a"])
+def test_a_device_that_moved_is_updated_and_reported(inventory, tmp_path):
+    factories.equipment(label="EN01-LOT04-00009", serial="SN-9", site=inventory["a"])
     db.session.commit()
     path = write(tmp_path, "EN01-LOT04-00009;SN-9;Portable;Lot 04;1234;5679;Ardenne Tech;\n")
     report = import_equipment(path)
@@ -67,12 +68,12 @@ def test_a_device_that_moved_is_updated_and_reported(world, tmp_path):
     assert report.updated == 1
     assert report.moved == ["EN01-LOT04-00009"]
     item = db.session.scalar(select(Equipment).where(Equipment.serial == "SN-9"))
-    assert item.site_id == world["b"].id
-    assert item.supplier_id == world["ardenne"].id
+    assert item.site_id == inventory["b"].id
+    assert item.supplier_id == inventory["ardenne"].id
 
 
-def test_a_device_is_found_again_by_its_serial_when_the_file_has_no_label(world, tmp_path):
-    factories.equipment(label="EN01-LOT04-00010", serial="SN-10", site=world["a"])
+def test_a_device_is_found_again_by_its_serial_when_the_file_has_no_label(inventory, tmp_path):
+    factories.equipment(label="EN01-LOT04-00010", serial="SN-10", site=inventory["a"])
     db.session.commit()
     path = write(tmp_path, ";sn-10;Portable;Lot 04;1234;5678;Meuse Informatique;\n")
     report = import_equipment(path)
@@ -82,7 +83,7 @@ def test_a_device_is_found_again_by_its_serial_when_the_file_has_no_label(world,
     assert item.label == "EN01-LOT04-00010"  # kept, not blanked
 
 
-def test_errors_name_their_lines_and_nothing_is_written(world, tmp_path):
+def test_errors_name_their_lines_and_nothing_is_written(inventory, tmp_path):
     path = write(
         tmp_path,
         "EN01-LOT04-00001;SN-1;Portable;Lot 04;1234;5678;Meuse Informatique;\n"
@@ -105,7 +106,7 @@ def test_errors_name_their_lines_and_nothing_is_written(world, tmp_path):
     assert count() == 0
 
 
-def test_a_control_character_refuses_its_line_and_nothing_is_written(world, tmp_path, app):
+def test_a_control_character_refuses_its_line_and_nothing_is_written(inventory, tmp_path, app):
     path = write(
         tmp_path,
         "EN01-LOT04-00001;SN-1;Portable;Lot 04;1234;5678;Meuse Informatique;\n"
@@ -127,14 +128,14 @@ def test_a_control_character_refuses_its_line_and_nothing_is_written(world, tmp_
     assert count() == 0
 
 
-def test_missing_columns_are_named(world, tmp_path):
+def test_missing_columns_are_named(inventory, tmp_path):
     path = write(tmp_path, "x;y\n", header="label;model\n")
     with pytest.raises(EquipmentFileError) as caught:
         import_equipment(path)
     assert "colonnes manquantes : lot, fe, fi, supplier" in str(caught.value)
 
 
-def test_a_label_and_a_serial_of_two_different_devices_are_refused(world, tmp_path):
+def test_a_label_and_a_serial_of_two_different_devices_are_refused(inventory, tmp_path):
     factories.equipment(label="EN01-LOT04-00020", serial="SN-20")
     factories.equipment(label="EN01-LOT04-00021", serial="SN-21")
     db.session.commit()
@@ -146,7 +147,7 @@ def test_a_label_and_a_serial_of_two_different_devices_are_refused(world, tmp_pa
     assert item.supplier_id is None
 
 
-def test_french_headers_commas_and_a_spreadsheet_encoding(world, tmp_path):
+def test_french_headers_commas_and_a_spreadsheet_encoding(inventory, tmp_path):
     header = "Étiquette,N° de série,Modèle,Lot,FE,FI,Fournisseur,Fin de garantie\n"
     path = write(
         tmp_path,
@@ -162,7 +163,7 @@ def test_french_headers_commas_and_a_spreadsheet_encoding(world, tmp_path):
     assert item.serial == "SN-É1"
 
 
-def test_the_command_reports_and_refuses(world, tmp_path, app):
+def test_the_command_reports_and_refuses(inventory, tmp_path, app):
     runner = app.test_cli_runner()
     good = write(tmp_path, "EN01-LOT04-00001;SN-1;Portable;Lot 04;1234;5678;Ardenne Tech;\n")
     result = runner.invoke(args=["equipment", "import", good])

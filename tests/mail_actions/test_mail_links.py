@@ -29,9 +29,9 @@ from app.tickets import autoclose, service
 from app.tickets.errors import StaleTicket
 from app.tickets.service import ActionInput, NewTicket, apply_action, create_ticket
 from app.tickets.workflow import Action, Status
-from tests.conftest import extract_csrf
 from tests.support.factories import PASSWORD
 from tests.support.tickets import build_world
+from tests.support.web import extract_csrf
 
 DAY = timedelta(days=1)
 ANSWER = re.compile(

@@ -21,7 +21,7 @@ from app.notify.jobs import send_outbox_message
 from app.notify.outbox import dispatch, queue_message
 from app.tickets.service import ActionInput, NewTicket, add_comment, apply_action, create_ticket
 from app.tickets.workflow import Action
-from tests.conftest import drain_queue
+from tests.support.environment import drain_queue
 from tests.support.tickets import build_world
 
 

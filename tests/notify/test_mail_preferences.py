@@ -16,9 +16,10 @@ from app.notify import preferences
 from app.notify.audience import AUDIENCES, Participation, Person, TicketPeople, audience
 from app.tickets.service import ActionInput, add_comment, apply_action, set_notifications
 from app.tickets.workflow import Action
-from tests.conftest import csrf_token, drain_queue
 from tests.support import factories
+from tests.support.environment import drain_queue
 from tests.support.tickets import TOMORROW_10H, build_world, later
+from tests.support.web import csrf_token, signed_in
 
 ALL_ROLES = [r.value for r in Role]
 
@@ -221,20 +222,6 @@ def _delivered(app, smtp_server, tag):
     return sorted(r for m in got for r in m["to"])
 
 
-def _sign_in(app, user):
-    client = app.test_client()
-    response = client.post(
-        "/connexion",
-        data={
-            "email": user.email,
-            "password": factories.PASSWORD,
-            "csrf_token": csrf_token(client, "/connexion"),
-        },
-    )
-    assert response.status_code == 302
-    return client
-
-
 def _save(client, *on, headers=None):
     data = {f"mail_{key}": "y" for key in on}
     data["csrf_token"] = csrf_token(client, "/profil")
@@ -247,7 +234,7 @@ def test_a_teacher_without_visit_mails_is_not_told_of_the_plan_but_of_the_rest(
     world = build_world()
     teacher_groups = {g.key for g in preferences.visible_groups("teacher")}
     # Through the real profile form, as the teacher would.
-    client = _sign_in(mail_app, world.teacher)
+    client = signed_in(mail_app, world.teacher)
     assert _save(client, *(teacher_groups - {"visits"})).status_code == 303
     db.session.expire_all()
 
@@ -362,7 +349,7 @@ def test_the_note_names_what_always_goes_for_the_role(app, client, login):
 def test_saving_shows_the_choice_back(app):
     user = factories.user(Role.ASSISTANT)
     db.session.commit()
-    client = _sign_in(app, user)
+    client = signed_in(app, user)
     visible = {g.key for g in preferences.visible_groups("assistant")}
     response = _save(client, *(visible - {"comments", "sla"}))
     assert response.status_code == 303
@@ -384,7 +371,7 @@ def test_saving_shows_the_choice_back(app):
 def test_htmx_gets_the_section_back(app):
     user = factories.user(Role.SUPPLIER)
     db.session.commit()
-    client = _sign_in(app, user)
+    client = signed_in(app, user)
     visible = {g.key for g in preferences.visible_groups("supplier")}
     response = _save(client, *(visible - {"visits"}), headers={"HX-Request": "true"})
     assert response.status_code == 200
@@ -401,7 +388,7 @@ def test_htmx_gets_the_section_back(app):
 def test_a_post_without_csrf_is_refused(app):
     user = factories.user(Role.TEACHER)
     db.session.commit()
-    client = _sign_in(app, user)
+    client = signed_in(app, user)
     response = client.post("/profil/e-mails", data={"mail_new": "y"})
     assert response.status_code == 400
     db.session.expire_all()
@@ -412,7 +399,7 @@ def test_unknown_and_hidden_groups_are_ignored(app):
     user = factories.user(Role.TEACHER)
     user.mail_preferences = {"sla": False}  # left from a time the person was EN staff
     db.session.commit()
-    client = _sign_in(app, user)
+    client = signed_in(app, user)
     visible = {g.key for g in preferences.visible_groups("teacher")}
     response = _save(client, *(visible - {"closing"}), "bogus", "sla", "csrf")
     assert response.status_code == 303

@@ -9,7 +9,7 @@ import pytest
 from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus
 from app.notify.jobs import send_outbox_message
-from tests.conftest import free_port
+from tests.support.services import free_port
 
 
 def _outbox(recipient):

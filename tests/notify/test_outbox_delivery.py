@@ -22,7 +22,8 @@ from app.models import OutboxMessage, OutboxStatus
 from app.models.types import utcnow
 from app.notify.jobs import claim, send_outbox_message
 from app.notify.outbox import dispatch, retry_intervals
-from tests.conftest import REDIS_URL, SMTPRecorder, drain_queue, free_port
+from tests.support.environment import REDIS_URL, drain_queue
+from tests.support.services import SMTPRecorder, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # The production command line (docs/operations.md), in burst mode: it stops once the queue is empty.

@@ -7,7 +7,7 @@ import pytest
 from app.extensions import db
 from app.tickets.service import ActionInput, add_comment, apply_action, set_notifications
 from app.tickets.workflow import Action
-from tests.conftest import drain_queue
+from tests.support.environment import drain_queue
 from tests.support.tickets import TOMORROW_10H, build_world, later
 
 TEACHER = "claire@ecole.example.com"

@@ -15,8 +15,16 @@ from app.models.types import utcnow
 from app.notify.sweep import sweep_outbox
 from app.scheduling import registry, runner
 from app.scheduling.registry import PERIODIC_JOBS, PeriodicJob
-from tests.conftest import free_port
-from tests.support.services import BIN, ROOT, OwnRedis, Spawned, rq_worker, service_env, wait_for
+from tests.support.services import (
+    BIN,
+    ROOT,
+    OwnRedis,
+    Spawned,
+    free_port,
+    rq_worker,
+    service_env,
+    wait_for,
+)
 
 # ---------------------------------------------------------------- the runner
 

@@ -24,9 +24,9 @@ from app.sla.jobs import extend_school_holidays
 from app.sla.loading import calendar_for, school_days
 from app.sla.school_rules import Period, coverage, derive
 from app.tickets import planning
-from tests.conftest import extract_csrf
 from tests.support import factories
-from tests.support.tickets import build_world, signed_in
+from tests.support.tickets import build_world
+from tests.support.web import extract_csrf, signed_in
 
 HTMX = {"HX-Request": "true"}
 D = date
@@ -597,13 +597,6 @@ def test_planning_at_a_dg_school_uses_its_breaks_through_the_page(app):
 
 
 # ------------------------------------------------------------------ the pages
-
-
-@pytest.fixture
-def world(app):
-    world = build_world()
-    db.session.commit()
-    return world
 
 
 def _today_and_next_year(world, *, confirm: bool):

@@ -17,8 +17,8 @@ from app.models.types import utcnow
 from app.sla import holidays
 from app.sla.cli import holidays_cli
 from app.tickets import planning
-from tests.conftest import extract_csrf
-from tests.support.tickets import build_world, signed_in
+from tests.support.tickets import build_world
+from tests.support.web import extract_csrf, signed_in
 
 HTMX = {"HX-Request": "true"}
 FWB_2025 = holidays.DATA_DIR / "conges-scolaires-fwb-2025-2026.ics"
@@ -58,13 +58,6 @@ def event(summary: str, start: str, end: str | None = None, extra: str = "") -> 
         lines.append(extra)
     lines.append("END:VEVENT")
     return "\r\n".join(lines) + "\r\n"
-
-
-@pytest.fixture
-def world(app):
-    world = build_world()
-    db.session.commit()
-    return world
 
 
 # ------------------------------------------------------------------ the service

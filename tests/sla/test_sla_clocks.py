@@ -25,7 +25,7 @@ from app.tickets.service import (
     resume_clocks,
 )
 from app.tickets.workflow import Action
-from tests.conftest import drain_queue
+from tests.support.environment import drain_queue
 from tests.support.tickets import build_world
 
 BRU = ZoneInfo("Europe/Brussels")
@@ -39,11 +39,6 @@ def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
 FRIDAY_16H = at(6, 16)
 MONDAY = 9
 TUESDAY = 10
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
 
 
 def new_ticket(world, now=FRIDAY_16H, **overrides):

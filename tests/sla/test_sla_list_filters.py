@@ -26,7 +26,7 @@ from app.tickets.service import (
     share,
 )
 from app.tickets.workflow import Action
-from tests.support.tickets import build_world, signed_in
+from tests.support.web import signed_in
 
 BRU = ZoneInfo("Europe/Brussels")
 ROW = re.compile(r'class="row-link" href="/demandes/([A-Z]+-\d+)"')
@@ -35,11 +35,6 @@ HTMX = {"HX-Request": "true"}
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 3, day, hour, minute, tzinfo=BRU).astimezone(UTC)
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
 
 
 def new(world, now, supplier=None, teacher=None, summary="Portable sans son"):

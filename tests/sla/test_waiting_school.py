@@ -31,8 +31,9 @@ from app.tickets.service import (
     resume_clocks,
 )
 from app.tickets.workflow import Action, Status
-from tests.conftest import drain_queue, extract_csrf
-from tests.support.tickets import build_world, signed_in
+from tests.support.environment import drain_queue
+from tests.support.tickets import build_world
+from tests.support.web import extract_csrf, signed_in
 
 BRU = ZoneInfo("Europe/Brussels")
 HTMX = {"HX-Request": "true"}
@@ -45,11 +46,6 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 MONDAY_10H = at(9, 10)
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
 
 
 FRIDAY_16H = at(6, 16)

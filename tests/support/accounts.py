@@ -7,7 +7,7 @@ import re
 from flask import Flask
 
 from app.devmail import mailbox
-from tests.conftest import drain_queue
+from tests.support.environment import drain_queue
 
 # The account pages' own limits, set high (conftest does too) for tests that are not about them.
 RELAXED_LIMITS = {

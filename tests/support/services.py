@@ -16,6 +16,7 @@ import email.policy
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -26,9 +27,36 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import RedisError
 
-from tests.conftest import free_port
-
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SMTPRecorder:
+    """An aiosmtpd handler that keeps every accepted message."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refuse:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(
+            {"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message}
+        )
+        return "250 Message accepted"
+
+
 BIN = ROOT / ".venv" / "bin"
 # Settings the subprocesses read from the environment, forwarded from the test app's config.
 FORWARDED = (

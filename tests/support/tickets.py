@@ -95,22 +95,6 @@ def later(minutes: int) -> datetime:
     return NOW + timedelta(minutes=minutes)
 
 
-# ------------------------------------------------- the ticket page (test_ticket_page/actions.py)
-
-
-def signed_in(app, user: User, password: str = factories.PASSWORD):
-    """A test client of its own, signed in as `user` through the real form."""
-    from tests.conftest import csrf_token
-
-    client = app.test_client()
-    response = client.post(
-        "/connexion",
-        data={"email": user.email, "password": password, "csrf_token": csrf_token(client)},
-    )
-    assert response.status_code in (302, 303), f"could not sign in as {user.email}"
-    return client
-
-
 def ticket_in(world: World, status: str, **overrides) -> Ticket:
     """A new ticket brought to `status` through the service, as its people would."""
     from app.tickets.service import ActionInput, apply_action

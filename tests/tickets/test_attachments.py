@@ -17,15 +17,9 @@ from app.models import Attachment
 from app.tickets import attachments
 from app.tickets.attachments import AttachmentError, check_upload, store_upload
 from app.tickets.storage import LocalStorage, StorageKeyError, get_storage
-from tests.conftest import csrf_token
 from tests.support.factories import PASSWORD
 from tests.support.tickets import build_world
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
-
+from tests.support.web import csrf_token
 
 # ------------------------------------------------------------------ files made here
 

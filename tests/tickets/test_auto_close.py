@@ -17,7 +17,7 @@ from app.scheduling.registry import PERIODIC_JOBS
 from app.tickets import autoclose, service
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action, Status
-from tests.conftest import drain_queue
+from tests.support.environment import drain_queue
 from tests.support.tickets import build_world, later, ticket_in
 
 TEACHER = "claire@ecole.example.com"

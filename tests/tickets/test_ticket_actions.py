@@ -17,8 +17,8 @@ from app.models.types import utcnow
 from app.tickets import planning
 from app.tickets.service import ActionInput, add_comment, apply_action
 from app.tickets.workflow import Action
-from tests.conftest import extract_csrf
-from tests.support.tickets import build_world, later, signed_in, ticket_in
+from tests.support.tickets import build_world, later, ticket_in
+from tests.support.web import extract_csrf, signed_in
 
 HTMX = {"HX-Request": "true"}
 OOB_PARTS = (
@@ -29,11 +29,6 @@ OOB_PARTS = (
     "ticket-activity",
     "ticket-files",
 )
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
 
 
 def today() -> date:

@@ -12,16 +12,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, OutboxMessage, Ticket
-from tests.conftest import csrf_token
 from tests.support import factories
-from tests.support.tickets import build_world
+from tests.support.web import csrf_token
 
 NEW = "/demandes/nouvelle"
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
 
 
 @pytest.fixture

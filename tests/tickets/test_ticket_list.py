@@ -17,14 +17,9 @@ from app.tickets.queries import ListParams, parse_list_args, parse_search, phone
 from app.tickets.service import ActionInput, NewTicket, apply_action, create_ticket, share
 from app.tickets.workflow import Action
 from tests.support import factories
-from tests.support.tickets import NOW, TOMORROW_10H, build_world, later
+from tests.support.tickets import NOW, TOMORROW_10H, later
 
 ROW = re.compile(r'class="row-link" href="/demandes/([A-Z]+-\d+)"')
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
 
 
 def new(world, summary="Écran interactif ne s’allume plus", *, days_ago=0, by=None, **kw):
@@ -155,7 +150,7 @@ def test_the_list_needs_a_signed_in_user(world, spread, client):
 
 
 def _csrf(client):
-    from tests.conftest import csrf_token
+    from tests.support.web import csrf_token
 
     return csrf_token(client)
 

@@ -12,8 +12,9 @@ from app.models import OutboxMessage, TicketEvent
 from app.models.types import utcnow
 from app.tickets.service import ActionInput, add_comment, apply_action
 from app.tickets.workflow import Action
-from tests.conftest import drain_queue, extract_csrf
-from tests.support.tickets import build_world, later, signed_in, ticket_in
+from tests.support.environment import drain_queue
+from tests.support.tickets import later, ticket_in
+from tests.support.web import extract_csrf, signed_in
 
 HTMX = {"HX-Request": "true"}
 TEACHER = "claire@ecole.example.com"
@@ -21,11 +22,6 @@ ASSISTANT = "quentin@relais.example.com"
 COORDINATOR = "olivier@relais.example.com"
 MEUSE = "support@meuse.example.com"
 BRABANT = "support@brabant.example.com"
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
 
 
 def section(client, ticket) -> str:

@@ -12,16 +12,11 @@ from sqlalchemy import event, func, select
 from app.extensions import db
 from app.models import Attachment, Invitation, OutboxMessage, Participant, Ticket, TicketEvent
 from app.tickets.service import add_comment
-from tests.conftest import extract_csrf
 from tests.support import factories
-from tests.support.tickets import build_world, later, signed_in, ticket_in
+from tests.support.tickets import later, ticket_in
+from tests.support.web import extract_csrf, signed_in
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
 
 
 def page(client, ticket) -> str:

@@ -12,15 +12,9 @@ from app.extensions import db
 from app.models import Ticket
 from app.tickets import queries
 from tests.support import factories
-from tests.support.tickets import build_world
 from tests.tickets.test_ticket_list import HTMX, new, refs
 
 MIGRATION = "5e4a1c2f9b7d"
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
 
 
 @pytest.fixture

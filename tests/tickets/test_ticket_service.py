@@ -17,12 +17,7 @@ from app.tickets.service import (
     share,
 )
 from app.tickets.workflow import Action, Status
-from tests.support.tickets import NOW, TOMORROW_10H, build_world, later
-
-
-@pytest.fixture
-def world(app):
-    return build_world()
+from tests.support.tickets import NOW, TOMORROW_10H, later
 
 
 def _outbox(ticket, kind):
