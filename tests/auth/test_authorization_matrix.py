@@ -56,7 +56,7 @@ ALLOWED: dict[str, set[str]] = {
     "core.legal": EVERYONE,
     "core.health": EVERYONE,
     # Prometheus' bearer token, no person: 404 here (no RELAIS_METRICS_TOKEN), 401 with one
-    # (tests/test_operations.py).
+    # (tests/core/test_operations.py).
     "core.metrics": set(),
     "auth.login": EVERYONE,
     "auth.logout": SIGNED_IN,

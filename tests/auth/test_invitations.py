@@ -30,7 +30,7 @@ STRONG = "Tartine-de-speculoos-au-petit-dej"
 
 @pytest.fixture
 def app(make_app):
-    # Limits out of the way here (tests/test_rate_limit.py checks them).
+    # Limits out of the way here (tests/auth/test_rate_limit.py checks them).
     app = make_app(**RELAXED_LIMITS)
     with app.app_context():
         yield app

@@ -33,7 +33,7 @@ def _ask(client, email):
         data={"email": email, "csrf_token": csrf_token(client, "/mot-de-passe/oubli")},
     )
     # As a server does once the answer is sent: the request's mail is written then
-    # (tests/test_account_enumeration.py).
+    # (tests/auth/test_account_enumeration.py).
     response.close()
     return response
 

@@ -3,7 +3,7 @@
 Every route of the URL map, as each persona the authorisation matrix lets reach it, gets hostile
 values (Unicode digits, huge integers, NUL and other control characters, CR/LF, bidirectional
 controls, 100 kB strings, empty values, file parts in text fields, odd files) in the fields its
-pages really send and in every parameter its view reads (tests/fuzz_support.py finds both), with
+pages really send and in every parameter its view reads (tests/support/fuzzing.py finds both), with
 a valid CSRF token, sometimes as htmx; its `<int:…>` and string path parts get huge numbers and
 NUL. A route that no test group claims, or a form route that no page of the scene posts to, fails
 the test: a new route or field cannot be forgotten.
@@ -11,7 +11,7 @@ the test: a new route or field cannot be forgotten.
 Each route first gets a sweep (each field alone meets one value of each class, the rest filled
 as a person would), then hypothesis examples (seeded per route: the same run every time) mixing
 classes, fields, people, encodings and htmx. The world is put back as the pages showed it
-(tests/fuzz_support.Snapshot) as soon as an answer says a form was taken, so that what the fuzz
+(tests.support.fuzzing.Snapshot) as soon as an answer says a form was taken, so that what the fuzz
 deletes, cancels or closes does not starve the rest. Every 500 is collected with the exception
 the app logged; the test fails at the end with the distinct ones. The figures (requests, answers
 by status) reach the terminal summary (tests/fixtures/reporting.py), under xdist too.

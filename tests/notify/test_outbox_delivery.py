@@ -201,7 +201,7 @@ def test_refused_address_fails_for_good_and_is_not_retried(make_app, smtp_server
 
 def test_a_message_that_cannot_be_built_fails_for_good(app):
     # A header with a line break (an injection attempt, or a bug): refused before any server.
-    # (A subject is made one line where mail is built: tests/test_input_hygiene.py.)
+    # (A subject is made one line where mail is built: tests/core/test_input_hygiene.py.)
     from app.devmail import mailbox
 
     message = _outbox(reply_to="ecole@example.com\nBcc: tous@ecole.example.com")

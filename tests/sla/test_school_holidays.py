@@ -1,6 +1,6 @@
 """School holidays: the service rules, the iCalendar import (file, CLI, upload), the admin pages,
 the supplier's switch, and the planning confirmation they feed (the school calendars, their
-packaged years and their rules: tests/test_school_calendars.py)."""
+packaged years and their rules: tests/sla/test_school_calendars.py)."""
 
 from __future__ import annotations
 
