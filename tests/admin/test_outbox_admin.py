@@ -186,8 +186,7 @@ def test_counts_stop_at_their_cap(app):
     assert outbox_admin.failed_count(cap=1) == outbox_admin.Count(1, False)
 
 
-def test_search_by_address_reference_or_number(app, admin_client):
-    world = build_world()
+def test_search_by_address_reference_or_number(app, admin_client, world):
     ticket = world.new_ticket()
     db.session.commit()
     by_ticket = set(
@@ -276,8 +275,7 @@ def _statements(client, path) -> int:
     return len(seen)
 
 
-def test_statements_do_not_grow_with_the_rows(app, admin_client):
-    world = build_world()
+def test_statements_do_not_grow_with_the_rows(app, admin_client, world):
     ticket = world.new_ticket()
     db.session.commit()
     admin_client.get(URL)  # warm-up
@@ -333,8 +331,7 @@ def test_merged_and_stuck_messages(app, admin_client):
 # ------------------------------------------------------------------ Renvoyer
 
 
-def test_resend_without_javascript_sends_and_says_so(app, admin_client, admin):
-    world = build_world()
+def test_resend_without_javascript_sends_and_says_so(app, admin_client, admin, world):
     ticket = world.new_ticket()
     drain_queue(app)  # the first try (a real worker with Redis)
     row = db.session.scalars(

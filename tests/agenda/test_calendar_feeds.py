@@ -167,9 +167,8 @@ def test_only_suppliers_and_coordinators_have_the_page(app, scene):
     assert app.test_client().get("/agenda/").status_code == 302  # to the sign-in page
 
 
-def test_window_cancelled_and_finished_visits(app):
+def test_window_cancelled_and_finished_visits(app, world):
     """What the feed holds around `now` (the function takes the clock)."""
-    world = build_world()
     now = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
     tickets = [world.new_ticket(serial=f"SN-{n}") for n in range(5)]
     old = _plan(world, world.supplier_user, tickets[0], now + timedelta(days=1), now)
@@ -210,8 +209,7 @@ def test_window_cancelled_and_finished_visits(app):
     assert "Intervention terminée." in str(events[done.id]["DESCRIPTION"])
 
 
-def test_times_are_right_across_daylight_saving(app):
-    world = build_world()
+def test_times_are_right_across_daylight_saving(app, world):
     now = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
     spring = _plan(
         world, world.supplier_user, world.new_ticket(), to_utc(date(2026, 3, 30), time(10)), now

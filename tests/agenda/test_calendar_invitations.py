@@ -267,9 +267,8 @@ def test_no_file_when_no_visit_is_concerned(mail_app, smtp_server):
     assert int(event["SEQUENCE"]) == 0
 
 
-def test_outbox_rows_keep_the_file_and_build_it_as_a_calendar_part(app):
+def test_outbox_rows_keep_the_file_and_build_it_as_a_calendar_part(app, world):
     """The same through transport.build, without a server: the row stores what is attached."""
-    world = build_world()
     ticket = world.new_ticket()
     apply_action(
         world.supplier_user,

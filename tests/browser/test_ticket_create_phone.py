@@ -13,14 +13,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import OutboxMessage, Ticket
 from tests.support import factories
-from tests.support.tickets import build_world
 from tests.support.web import sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_assistant_creates_a_ticket_on_a_phone(app, live_server, phone_page, tmp_path):
-    world = build_world()
+def test_assistant_creates_a_ticket_on_a_phone(app, live_server, phone_page, tmp_path, world):
     world.site.establishment.name = "Ecole fondamentale communale de Borlon"
     world.site.address, world.site.postal_code, world.site.locality = (
         "Tige du Bois de Gras 16B",

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from app.models.types import utcnow
 from app.tickets import planning
-from tests.support.tickets import build_world, ticket_in
+from tests.support.tickets import ticket_in
 from tests.support.web import sign_in
 
 pytestmark = pytest.mark.browser
@@ -87,9 +87,8 @@ def state(page):
 
 
 def test_supplier_plans_and_finishes_teacher_approves_and_reopens(
-    app, live_server, phone_page, smtp_server, run_jobs, tmp_path
+    app, live_server, phone_page, smtp_server, run_jobs, tmp_path, world
 ):
-    world = build_world()
     first = world.new_ticket(summary="Écran interactif ne s’allume plus")
     second = ticket_in(world, "done", summary="Portable : le clavier ne répond plus")
     base = live_server.url

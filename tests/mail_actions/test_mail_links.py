@@ -121,8 +121,7 @@ def _text(response) -> str:
 # ------------------------------------------------------------------ the approval
 
 
-def test_only_the_contact_gets_links_and_only_to_approve(app):
-    world = build_world()
+def test_only_the_contact_gets_links_and_only_to_approve(app, world):
     ticket = _done(world)
     db.session.expire_all()
     rows = db.session.execute(
@@ -153,8 +152,7 @@ def test_only_the_contact_gets_links_and_only_to_approve(app):
     assert f'href="http://relais.test{links["reopen"]}"' in html
 
 
-def test_approve_without_password(app, client):
-    world = build_world()
+def test_approve_without_password(app, client, world):
     ticket = _done(world)
     links = _links(ticket)
 
@@ -198,8 +196,7 @@ def test_approve_without_password(app, client):
     assert told == {"support@meuse.example.com", world.assistant.email}
 
 
-def test_the_activity_says_it_came_by_mail(app, client):
-    world = build_world()
+def test_the_activity_says_it_came_by_mail(app, client, world):
     ticket = _done(world)
     _post(client, _links(ticket)["approve"])
     client.post(
@@ -215,8 +212,7 @@ def test_the_activity_says_it_came_by_mail(app, client):
     assert "a approuvé l’intervention" in page
 
 
-def test_get_alone_changes_nothing(app, client):
-    world = build_world()
+def test_get_alone_changes_nothing(app, client, world):
     ticket = _done(world)
     links = _links(ticket)
     before = _snapshot(ticket.id)
@@ -230,8 +226,7 @@ def test_get_alone_changes_nothing(app, client):
     assert before[0] == Status.DONE
 
 
-def test_post_needs_the_csrf_token(app, client):
-    world = build_world()
+def test_post_needs_the_csrf_token(app, client, world):
     ticket = _done(world)
     links = _links(ticket)
     before = _snapshot(ticket.id)
@@ -244,8 +239,7 @@ def test_post_needs_the_csrf_token(app, client):
     assert _snapshot(ticket.id) == before
 
 
-def test_reopen_needs_a_reason_and_keeps_what_was_typed(app, client):
-    world = build_world()
+def test_reopen_needs_a_reason_and_keeps_what_was_typed(app, client, world):
     ticket = _done(world)
     links = _links(ticket)
     page = client.get(links["reopen"])
@@ -284,8 +278,7 @@ def test_reopen_needs_a_reason_and_keeps_what_was_typed(app, client):
 # ------------------------------------------------------------------ refusals
 
 
-def test_tampered_links_are_refused(app, client):
-    world = build_world()
+def test_tampered_links_are_refused(app, client, world):
     ticket = _done(world)
     path = _links(ticket)["approve"]
     token = path.rsplit("/", 1)[1]
@@ -308,9 +301,8 @@ def test_tampered_links_are_refused(app, client):
     assert _snapshot(ticket.id) == before
 
 
-def test_claims_cannot_be_changed(app):
+def test_claims_cannot_be_changed(app, world):
     """A link for one ticket, round or address never acts on another (signed payload)."""
-    world = build_world()
     ticket = _done(world)
     token = _links(ticket)["approve"].rsplit("/", 1)[1]
     claims = read_answer_token(token)
@@ -332,8 +324,7 @@ def test_claims_cannot_be_changed(app):
         read_answer_token(token)
 
 
-def test_expired_links(app, client):
-    world = build_world()
+def test_expired_links(app, client, world):
     # 15 days to the closure, then a week of grace: 22 days.
     old = _done(world, ago=22 * DAY + timedelta(minutes=1))
     recent = _done(world, ago=22 * DAY - timedelta(minutes=1), serial="SN-2")
@@ -351,8 +342,7 @@ def test_expired_links(app, client):
     assert read_answer_token(token, now=claims.expires_at - timedelta(seconds=1)) == claims
 
 
-def test_a_link_acts_once(app, client):
-    world = build_world()
+def test_a_link_acts_once(app, client, world):
     ticket = _done(world)
     links = _links(ticket)
     assert _post(client, links["approve"]).status_code == 303
@@ -368,8 +358,7 @@ def test_a_link_acts_once(app, client):
     assert _snapshot(ticket.id) == after
 
 
-def test_after_someone_else_answered(app, client):
-    world = build_world()
+def test_after_someone_else_answered(app, client, world):
     ticket = _done(world)
     links = _links(ticket)
     page = client.get(links["reopen"])  # opened, then the assistant approves on the ticket page
@@ -388,8 +377,7 @@ def test_after_someone_else_answered(app, client):
     assert _snapshot(ticket.id) == after
 
 
-def test_after_the_automatic_closure(app, client):
-    world = build_world()
+def test_after_the_automatic_closure(app, client, world):
     ticket = _done(world, ago=16 * DAY)
     links = _links(ticket)
     autoclose.run_due()
@@ -399,9 +387,8 @@ def test_after_the_automatic_closure(app, client):
     assert _reload(ticket.id).status == Status.CLOSED
 
 
-def test_the_service_refuses_a_link_the_closure_beat(app):
+def test_the_service_refuses_a_link_the_closure_beat(app, world):
     """The press and the job at once: whichever commits first wins, the other changes nothing."""
-    world = build_world()
     ticket = _done(world, ago=16 * DAY)
     claims = read_answer_token(_links(ticket)["approve"].rsplit("/", 1)[1])
     assert service.auto_close(ticket.id) is not None
@@ -411,9 +398,8 @@ def test_the_service_refuses_a_link_the_closure_beat(app):
     assert _reload(ticket.id).events[-1].kind == "auto_close"
 
 
-def test_presses_and_the_closure_at_once_make_one_change(app):
+def test_presses_and_the_closure_at_once_make_one_change(app, world):
     """Two presses of the link and two passes of the job, at the same instant: one closure."""
-    world = build_world()
     ticket = _done(world, ago=16 * DAY)
     claims = read_answer_token(_links(ticket)["approve"].rsplit("/", 1)[1])
     ticket_id = ticket.id
@@ -455,8 +441,7 @@ def test_presses_and_the_closure_at_once_make_one_change(app):
     assert len([e for e in ticket.events if e.kind in ("approve", "auto_close")]) == 1
 
 
-def test_a_link_of_an_earlier_round(app, client):
-    world = build_world()
+def test_a_link_of_an_earlier_round(app, client, world):
     ticket = _done(world, ago=3 * DAY)
     first = _links(ticket)
     apply_action(
@@ -481,10 +466,9 @@ def test_a_link_of_an_earlier_round(app, client):
     assert _reload(ticket.id).status == Status.CLOSED
 
 
-def test_a_signed_in_visitor_does_not_become_the_actor(app, client):
+def test_a_signed_in_visitor_does_not_become_the_actor(app, client, world):
     """Whoever is signed in in this browser, the answer is the contact's, and the page shows no
     account menu."""
-    world = build_world()
     ticket = _done(world)
     client.post(
         "/connexion",
@@ -502,8 +486,7 @@ def test_a_signed_in_visitor_does_not_become_the_actor(app, client):
     assert event.actor_id == world.teacher.id
 
 
-def test_an_inactive_account_cannot_answer(app, client):
-    world = build_world()
+def test_an_inactive_account_cannot_answer(app, client, world):
     ticket = _done(world)
     links = _links(ticket)
     world.teacher.active = False
@@ -517,8 +500,7 @@ def test_an_inactive_account_cannot_answer(app, client):
 # ------------------------------------------------------------------ a contact without account
 
 
-def test_contact_without_account(app, client):
-    world = build_world()
+def test_contact_without_account(app, client, world):
     ticket = _done(
         world, contact_name="Marc Lambert", contact_email="marc.lambert@ecole.example.com"
     )

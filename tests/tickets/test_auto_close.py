@@ -88,8 +88,7 @@ def _outbox(ticket_id: int, kind: str) -> list[OutboxMessage]:
 # ------------------------------------------------------------------ due dates
 
 
-def test_due_and_reminder_dates(app):
-    world = build_world()
+def test_due_and_reminder_dates(app, world):
     ticket = ticket_in(world, "done")
     finished = later(2)
     assert ticket.status_changed_at == finished
@@ -113,8 +112,7 @@ def test_reminder_setting(make_app):
         assert autoclose.reminder_at(ticket) == later(2) + 14 * DAY
 
 
-def test_no_due_date_unless_finished(app):
-    world = build_world()
+def test_no_due_date_unless_finished(app, world):
     assert autoclose.due_at(ticket_in(world, "in_progress")) is None
     assert autoclose.due_at(ticket_in(world, "closed", serial="SN-2")) is None
 
@@ -122,8 +120,7 @@ def test_no_due_date_unless_finished(app):
 # ------------------------------------------------------------------ the job
 
 
-def test_closes_at_exactly_fifteen_days_and_only_once(app):
-    world = build_world()
+def test_closes_at_exactly_fifteen_days_and_only_once(app, world):
     ticket = ticket_in(world, "done")
     due = later(2) + 15 * DAY
 
@@ -148,8 +145,7 @@ def test_closes_at_exactly_fifteen_days_and_only_once(app):
     assert _reload(ticket.id).version == version
 
 
-def test_the_service_is_idempotent(app):
-    world = build_world()
+def test_the_service_is_idempotent(app, world):
     done = ticket_in(world, "done")
     now = later(2) + 20 * DAY
     assert service.auto_close(done.id, now=now, expected_round=2) is None  # another round
@@ -165,8 +161,7 @@ def test_the_service_is_idempotent(app):
     assert service.auto_close(999_999, now=now) is None
 
 
-def test_a_reopening_restarts_the_count(app):
-    world = build_world()
+def test_a_reopening_restarts_the_count(app, world):
     ticket = ticket_in(world, "done")
     first_finish = later(2)
     apply_action(
@@ -188,8 +183,7 @@ def test_a_reopening_restarts_the_count(app):
     assert _reload(ticket.id).status == Status.CLOSED
 
 
-def test_reminder_once_per_round(app):
-    world = build_world()
+def test_reminder_once_per_round(app, world):
     ticket = ticket_in(world, "done")
     finish = later(2)
     version = ticket.version
@@ -223,15 +217,13 @@ def test_reminder_once_per_round(app):
     assert rounds == [1, 2]
 
 
-def test_late_run_closes_without_reminding(app):
-    world = build_world()
+def test_late_run_closes_without_reminding(app, world):
     ticket = ticket_in(world, "done")
     assert autoclose.run_due(now=later(2) + 40 * DAY) == {"closed": 1, "reminded": 0, "failed": 0}
     assert _events(ticket.id, "auto_close_reminder") == []
 
 
-def test_only_tickets_in_range_are_read(app):
-    world = build_world()
+def test_only_tickets_in_range_are_read(app, world):
     old = ticket_in(world, "done")
     fresh = _finish_at(world, world.new_ticket(serial="SN-2"), later(2) + 10 * DAY)
     ticket_in(world, "in_progress", serial="SN-3")
@@ -241,8 +233,7 @@ def test_only_tickets_in_range_are_read(app):
     assert fresh.id not in autoclose._candidates(now)
 
 
-def test_one_failure_does_not_stop_the_others(app):
-    world = build_world()
+def test_one_failure_does_not_stop_the_others(app, world):
     school_type = RequestType(
         category=world.category,
         name="Retour fournisseur (jours d’école)",

@@ -12,7 +12,7 @@ from app.models import OutboxMessage, Ticket, TicketEvent, User
 from app.tickets.errors import StaleTicket, TicketError
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action, Status
-from tests.support.tickets import TOMORROW_10H, build_world, later
+from tests.support.tickets import TOMORROW_10H, later
 
 ATTEMPTS = 8
 
@@ -47,8 +47,7 @@ def _race(app, user_id, ticket_id, action, values, version):
 
 
 @pytest.mark.parametrize("with_version", [True, False])
-def test_simultaneous_finish_and_approve_yield_one_transition_each(app, with_version):
-    world = build_world()
+def test_simultaneous_finish_and_approve_yield_one_transition_each(app, with_version, world):
     ticket = world.new_ticket()
     ticket = apply_action(
         world.supplier_user,
