@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Role, User
 from tests.support import factories
 from tests.support.accounts import RELAXED_LIMITS
-from tests.support.web import csrf_token
+from tests.support.web import csrf_token, signed_in
 
 
 @pytest.fixture
@@ -17,20 +17,6 @@ def app(make_app):
     app = make_app(**RELAXED_LIMITS)
     with app.app_context():
         yield app
-
-
-def _signed_in(app, user):
-    c = app.test_client()
-    c.get("/connexion")
-    c.post(
-        "/connexion",
-        data={
-            "email": user.email,
-            "password": factories.PASSWORD,
-            "csrf_token": csrf_token(c, "/connexion"),
-        },
-    )
-    return c
 
 
 def _post(client, path):
@@ -72,7 +58,7 @@ def test_menu_links_for_each_role(app, client, login):
     assert 'href="/admin/utilisateurs"' in html
     assistant = factories.user(Role.ASSISTANT)
     db.session.commit()
-    other = _signed_in(app, assistant)
+    other = signed_in(app, assistant)
     html = other.get("/").get_data(as_text=True)
     assert 'href="/admin/utilisateurs"' not in html
     assert 'href="/admin/invitations/nouvelle"' in html
@@ -151,7 +137,7 @@ def test_who_may_deactivate_whom(app, actor, target, allowed):
     acting = factories.user(actor)
     victim = factories.user(target)
     db.session.commit()
-    client = _signed_in(app, acting)
+    client = signed_in(app, acting)
     page = client.get(f"/admin/utilisateurs/{victim.id}")
     response = _post(client, f"/admin/utilisateurs/{victim.id}/desactiver")
     db.session.expire_all()
@@ -168,7 +154,7 @@ def test_who_may_deactivate_whom(app, actor, target, allowed):
 def test_nobody_deactivates_themselves(app, role):
     me = factories.user(role)
     db.session.commit()
-    client = _signed_in(app, me)
+    client = signed_in(app, me)
     assert "Désactiver" not in client.get(f"/admin/utilisateurs/{me.id}").get_data(as_text=True)
     assert _post(client, f"/admin/utilisateurs/{me.id}/desactiver").status_code == 403
     db.session.expire_all()
@@ -179,9 +165,9 @@ def test_a_deactivated_user_is_signed_out_at_the_next_request(app):
     coordinator = factories.user(Role.COORDINATOR)
     supplier = factories.user(Role.SUPPLIER)
     db.session.commit()
-    theirs = _signed_in(app, supplier)
+    theirs = signed_in(app, supplier)
     assert theirs.get("/").status_code == 200
-    ours = _signed_in(app, coordinator)
+    ours = signed_in(app, coordinator)
     response = _post(ours, f"/admin/utilisateurs/{supplier.id}/desactiver")
     assert response.status_code == 302
     assert "sessions ouvertes sont fermées" in ours.get(response.headers["Location"]).get_data(
@@ -198,8 +184,8 @@ def test_reactivate(app):
     admin = factories.user(Role.ADMIN)
     teacher = factories.user(Role.TEACHER)
     db.session.commit()
-    theirs = _signed_in(app, teacher)
-    ours = _signed_in(app, admin)
+    theirs = signed_in(app, teacher)
+    ours = signed_in(app, admin)
     _post(ours, f"/admin/utilisateurs/{teacher.id}/desactiver")
     assert "Réactiver le compte" in ours.get(f"/admin/utilisateurs/{teacher.id}").get_data(
         as_text=True
@@ -209,14 +195,14 @@ def test_reactivate(app):
     assert db.session.get(User, teacher.id).active is True
     # The old session stays closed; signing in again works.
     assert theirs.get("/").status_code == 302
-    assert _signed_in(app, teacher).get("/").status_code == 200
+    assert signed_in(app, teacher).get("/").status_code == 200
 
 
 def test_coordinator_cannot_reactivate_an_admin(app):
     coordinator = factories.user(Role.COORDINATOR)
     admin = factories.user(Role.ADMIN, active=False)
     db.session.commit()
-    client = _signed_in(app, coordinator)
+    client = signed_in(app, coordinator)
     assert _post(client, f"/admin/utilisateurs/{admin.id}/reactiver").status_code == 403
 
 
@@ -224,7 +210,7 @@ def test_state_never_changes_on_get_or_without_csrf(app):
     admin = factories.user(Role.ADMIN)
     teacher = factories.user(Role.TEACHER)
     db.session.commit()
-    client = _signed_in(app, admin)
+    client = signed_in(app, admin)
     assert client.get(f"/admin/utilisateurs/{teacher.id}/desactiver").status_code == 405
     response = client.post(f"/admin/utilisateurs/{teacher.id}/desactiver")
     assert response.status_code == 400
@@ -236,6 +222,6 @@ def test_state_never_changes_on_get_or_without_csrf(app):
 def test_unknown_account_is_404(app):
     admin = factories.user(Role.ADMIN)
     db.session.commit()
-    client = _signed_in(app, admin)
+    client = signed_in(app, admin)
     assert client.get("/admin/utilisateurs/999999").status_code == 404
     assert _post(client, "/admin/utilisateurs/999999/desactiver").status_code == 404

@@ -13,7 +13,7 @@ from app.models import Role, User
 from app.models.types import utcnow
 from tests.support import factories
 from tests.support.accounts import RELAXED_LIMITS, dev_mails, mail_link
-from tests.support.web import csrf_token
+from tests.support.web import csrf_token, signed_in
 
 NEW = "Un gaufrier rouge pour la classe"
 NEUTRAL = "Si un compte actif correspond à cette adresse, un e-mail vient de lui être envoyé"
@@ -78,16 +78,7 @@ def test_reset_through_the_mailed_link(app, client, login):
     user = factories.user(Role.SUPPLIER, email="fournisseur@example.com", full_name="Fred Four")
     db.session.commit()
     # The person is also signed in on another device, with the old password.
-    elsewhere = app.test_client()
-    elsewhere.get("/connexion")
-    elsewhere.post(
-        "/connexion",
-        data={
-            "email": user.email,
-            "password": factories.PASSWORD,
-            "csrf_token": csrf_token(elsewhere, "/connexion"),
-        },
-    )
+    elsewhere = signed_in(app, user)
     assert elsewhere.get("/").status_code == 200
 
     _ask(client, "Fournisseur@Example.com")

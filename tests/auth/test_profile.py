@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Role, User
 from tests.support import factories
 from tests.support.accounts import RELAXED_LIMITS
-from tests.support.web import csrf_token
+from tests.support.web import csrf_token, signed_in
 
 NEW = "Une brouette de pommes à Durbuy"
 
@@ -19,20 +19,6 @@ def app(make_app):
     app = make_app(**RELAXED_LIMITS)
     with app.app_context():
         yield app
-
-
-def _signed_in(app, user):
-    c = app.test_client()
-    c.get("/connexion")
-    c.post(
-        "/connexion",
-        data={
-            "email": user.email,
-            "password": factories.PASSWORD,
-            "csrf_token": csrf_token(c, "/connexion"),
-        },
-    )
-    return c
 
 
 def _change(client, current, new):
@@ -91,7 +77,7 @@ def test_empty_name_is_refused(app, client, login):
 def test_change_password_keeps_this_session_and_ends_the_others(app):
     user = factories.user(Role.SUPPLIER)
     db.session.commit()
-    here, elsewhere = _signed_in(app, user), _signed_in(app, user)
+    here, elsewhere = signed_in(app, user), signed_in(app, user)
     assert elsewhere.get("/").status_code == 200
     response = _change(here, factories.PASSWORD, NEW)
     assert response.status_code == 302
@@ -106,7 +92,7 @@ def test_change_password_keeps_this_session_and_ends_the_others(app):
 def test_change_password_needs_the_current_one(app):
     user = factories.user(Role.SUPPLIER)
     db.session.commit()
-    client = _signed_in(app, user)
+    client = signed_in(app, user)
     response = _change(client, "pas le bon", NEW)
     assert response.status_code == 422
     assert "Le mot de passe actuel n’est pas le bon." in response.get_data(as_text=True)
@@ -117,7 +103,7 @@ def test_change_password_needs_the_current_one(app):
 def test_change_password_follows_the_rule(app):
     user = factories.user(Role.SUPPLIER, full_name="Paul Fournier")
     db.session.commit()
-    client = _signed_in(app, user)
+    client = signed_in(app, user)
     for weak in ("motdepasse123", "paul.fournier1", "court"):
         response = _change(client, factories.PASSWORD, weak)
         assert response.status_code == 422
@@ -131,7 +117,7 @@ def test_change_password_follows_the_rule(app):
 def test_change_password_without_csrf_is_refused(app):
     user = factories.user(Role.SUPPLIER)
     db.session.commit()
-    client = _signed_in(app, user)
+    client = signed_in(app, user)
     response = client.post(
         "/profil/mot-de-passe", data={"current_password": factories.PASSWORD, "password": NEW}
     )

@@ -9,16 +9,13 @@ from __future__ import annotations
 from app.extensions import db
 from app.models import Role
 from tests.support import factories
-from tests.support.web import csrf_token
+from tests.support.web import csrf_token, sign_in
 
 WRONG = "pas-le-bon-mot-de-passe"
 
 
 def _login_attempt(client, email, password=WRONG):
-    return client.post(
-        "/connexion",
-        data={"email": email, "password": password, "csrf_token": csrf_token(client, "/connexion")},
-    )
+    return sign_in(client, email, password, check=False)
 
 
 def _reset_request(client, email):

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import Role
 from tests.support import factories
 from tests.support.accounts import RELAXED_LIMITS
-from tests.support.web import csrf_token
+from tests.support.web import csrf_token, sign_in
 
 NEW = "Une brouette de pommes à Durbuy"
 SESSION = "relais_session"
@@ -32,16 +32,7 @@ def app(make_app):
 def _signed_in(app, user, remember=False, seen=None):
     """A browser signed in through the form; `seen` collects every Set-Cookie it receives."""
     c = app.test_client()
-    data = {
-        "email": user.email,
-        "password": factories.PASSWORD,
-        "csrf_token": csrf_token(c, "/connexion"),
-    }
-    if remember:
-        data["remember"] = "y"
-    response = c.post("/connexion", data=data)
-    assert response.status_code == 302
-    _collect(seen, response)
+    _collect(seen, sign_in(c, user, remember=remember))
     return c
 
 

@@ -29,9 +29,8 @@ from app.tickets import autoclose, service
 from app.tickets.errors import StaleTicket
 from app.tickets.service import ActionInput, NewTicket, apply_action, create_ticket
 from app.tickets.workflow import Action, Status
-from tests.support.factories import PASSWORD
 from tests.support.tickets import build_world
-from tests.support.web import extract_csrf
+from tests.support.web import extract_csrf, sign_in
 
 DAY = timedelta(days=1)
 ANSWER = re.compile(
@@ -199,14 +198,7 @@ def test_approve_without_password(app, client, world):
 def test_the_activity_says_it_came_by_mail(app, client, world):
     ticket = _done(world)
     _post(client, _links(ticket)["approve"])
-    client.post(
-        "/connexion",
-        data={
-            "email": world.assistant.email,
-            "password": PASSWORD,
-            "csrf_token": extract_csrf(_text(client.get("/connexion"))),
-        },
-    )
+    sign_in(client, world.assistant)
     page = _text(client.get(f"/demandes/{ticket.reference}"))
     assert "Claire Dumont (par e-mail)" in page
     assert "a approuvé l’intervention" in page
@@ -470,14 +462,7 @@ def test_a_signed_in_visitor_does_not_become_the_actor(app, client, world):
     """Whoever is signed in in this browser, the answer is the contact's, and the page shows no
     account menu."""
     ticket = _done(world)
-    client.post(
-        "/connexion",
-        data={
-            "email": world.supplier_user.email,
-            "password": PASSWORD,
-            "csrf_token": extract_csrf(_text(client.get("/connexion"))),
-        },
-    )
+    sign_in(client, world.supplier_user)
     links = _links(ticket)
     page = _text(client.get(links["approve"]))
     assert "Se déconnecter" not in page

@@ -25,7 +25,7 @@ def csrf_token(client, path: str = "/confidentialite") -> str:
     return extract_csrf(client.get(path).get_data(as_text=True))
 
 
-def sign_in(target, who, password: str = PASSWORD, *, base: str = "", check: bool = True, **kw):
+def sign_in(target, who, password: str = PASSWORD, *, remember=False, base="", check=True, **kw):
     """Sign `who` (a user, or an e-mail address) in through the sign-in form.
 
     `target` is a Flask test client (returns the form's answer; `check` asserts it is the
@@ -38,15 +38,17 @@ def sign_in(target, who, password: str = PASSWORD, *, base: str = "", check: boo
         target.goto(f"{base}{SIGN_IN}")
         target.get_by_label("Adresse e-mail").fill(email)
         target.get_by_label("Mot de passe").fill(password)
+        if remember:
+            target.get_by_label("Rester connecté·e sur cet appareil").check()
         target.get_by_role("button", name="Se connecter").click()
         target.wait_for_url(f"{base}/")
         if getattr(who, "full_name", None):
             target.get_by_role("heading", name=f"Bienvenue, {who.full_name}").wait_for()
         return target
-    token = csrf_token(target)
-    response = target.post(
-        SIGN_IN, data={"email": email, "password": password, "csrf_token": token}, **kw
-    )
+    data = {"email": email, "password": password, "csrf_token": csrf_token(target)}
+    if remember:
+        data["remember"] = "y"
+    response = target.post(SIGN_IN, data=data, **kw)
     if check:
         assert response.status_code in (302, 303), f"could not sign in as {email}"
     return response

@@ -17,9 +17,8 @@ from app.models import Attachment
 from app.tickets import attachments
 from app.tickets.attachments import AttachmentError, check_upload, store_upload
 from app.tickets.storage import LocalStorage, StorageKeyError, get_storage
-from tests.support.factories import PASSWORD
 from tests.support.tickets import build_world
-from tests.support.web import csrf_token
+from tests.support.web import signed_in
 
 # ------------------------------------------------------------------ files made here
 
@@ -335,7 +334,7 @@ def test_who_may_download(app, world, client):
         (world.admin, {public.id: 200, internal.id: 200}),
     ]
     for user, codes in expectations:
-        client = _signed_in(app, user)
+        client = signed_in(app, user)
         for attachment_id, code in codes.items():
             assert client.get(url % attachment_id).status_code == code, (user.email, attachment_id)
             thumb = client.get((url % attachment_id) + "/miniature")
@@ -364,15 +363,3 @@ def test_missing_bytes_are_a_404(app, world, client, login):
     get_storage().delete(item.storage_key)
     login(world.assistant)
     assert client.get(f"/demandes/{ticket.reference}/pieces/{item.id}").status_code == 404
-
-
-def _signed_in(app, user):
-    """A client of its own, signed in through the real form."""
-    client = app.test_client()
-    client.get("/connexion")
-    response = client.post(
-        "/connexion",
-        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)},
-    )
-    assert response.status_code == 302
-    return client
