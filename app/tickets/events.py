@@ -11,7 +11,7 @@ stored strings never change). For each kind, `DESCRIPTIONS` holds:
 - for a workflow action: the action, and the message the person who acted reads.
 
 Pure: no database, no request (texts are translated when called). The layers read this table;
-tests/test_ticket_events.py checks that no kind is half-declared.
+tests/tickets/test_ticket_events.py checks that no kind is half-declared.
 """
 
 from __future__ import annotations

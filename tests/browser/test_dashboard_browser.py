@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import factories
-from tests.conftest import PHONE
-from tests.test_dashboard import build_handmade
-from tests.ticket_support import build_world
+from tests.dashboard.test_dashboard import build_handmade
+from tests.support.browser import PHONE
+from tests.support.web import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,30 +22,22 @@ SIZES = {
 }
 
 
-def _sign_in(page, base, user):
-    page.goto(f"{base}/connexion")
-    page.get_by_label("Adresse e-mail").fill(user.email)
-    page.get_by_label("Mot de passe").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("heading", name=f"Bienvenue, {user.full_name}").wait_for()
-
-
 @pytest.fixture
-def world(app):
-    world = build_world()
+def handmade(world):
+    """The shared world with the dashboard tests' month of tickets and clocks."""
     build_handmade(world)
     return world
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_dashboard_fits_and_reads_at_each_size(live_server, browser, world, tmp_path, size):
+def test_dashboard_fits_and_reads_at_each_size(live_server, browser, handmade, tmp_path, size):
     out = Path(os.environ.get("RELAIS_SCREENSHOTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(locale="fr-BE", timezone_id="Europe/Brussels", **SIZES[size])
     page = context.new_page()
     page.set_default_timeout(10_000)
     try:
-        _sign_in(page, live_server.url, world.coordinator)
+        sign_in(page, handmade.coordinator, base=live_server.url)
         page.goto(f"{live_server.url}/suivi/?du=2026-03-01&au=2026-03-31")
         page.get_by_role("heading", name="Suivi des fournisseurs").wait_for()
         # Four charts, each an image with a name, and nothing wider than the screen.

@@ -18,7 +18,7 @@ from app.models import Role
 from app.models.types import utcnow
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action
-from tests.ticket_support import build_world
+from tests.support.tickets import build_world
 
 pytestmark = pytest.mark.browser
 

@@ -19,8 +19,7 @@ from app.models import Ticket
 from app.models.types import utcnow
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action, Status
-from tests.conftest import PHONE
-from tests.ticket_support import build_world
+from tests.support.browser import PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -73,9 +72,8 @@ def _status(ticket_id: int) -> str:
 
 
 def test_teacher_approves_from_the_mail_on_a_phone(
-    app, live_server, phone_page, smtp_server, run_jobs
+    app, live_server, phone_page, smtp_server, run_jobs, world
 ):
-    world = build_world()
     ticket = _finished(world, "Alimentation de l’écran remplacée.", "SN-1")
     run_jobs(app)
     link = _answer_link(smtp_server, ticket, "Approuver", live_server.url)
@@ -115,9 +113,8 @@ def test_teacher_approves_from_the_mail_on_a_phone(
 
 
 def test_teacher_reopens_from_the_mail_without_javascript(
-    app, live_server, browser, smtp_server, run_jobs
+    app, live_server, browser, smtp_server, run_jobs, world
 ):
-    world = build_world()
     ticket = _finished(world, "Câble HDMI remplacé.", "SN-2")
     run_jobs(app)
     link = _answer_link(smtp_server, ticket, "Rouvrir", live_server.url)

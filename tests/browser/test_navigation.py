@@ -5,23 +5,16 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from tests import factories
+from tests.support import factories
+from tests.support.web import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base, user):
-    page.goto(f"{base}/connexion")
-    page.get_by_label("Adresse e-mail").fill(user.email)
-    page.get_by_label("Mot de passe").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("heading", name=f"Bienvenue, {user.full_name}").wait_for()
 
 
 def test_sign_in_and_out_on_a_phone(live_server, phone_page):
     user = factories.user("teacher", full_name="Élise Dupont")
     db.session.commit()
-    _sign_in(phone_page, live_server.url, user)
+    sign_in(phone_page, user, base=live_server.url)
     # Nothing wider than the screen.
     assert phone_page.evaluate("document.documentElement.scrollWidth <= screen.width")
     # The boosted sign-in replaced the body: the CSRF header must be the new session's,
@@ -54,7 +47,7 @@ def test_wrong_password_message_without_javascript(live_server, browser):
 def test_boosted_link_to_a_missing_page_shows_the_404(live_server, phone_page):
     user = factories.user()
     db.session.commit()
-    _sign_in(phone_page, live_server.url, user)
+    sign_in(phone_page, user, base=live_server.url)
     phone_page.evaluate(
         "() => { const a = document.createElement('a'); a.href = '/nulle-part'; a.id = 'x';"
         " a.textContent = 'x'; document.querySelector('main').append(a); htmx.process(a); }"
@@ -78,7 +71,7 @@ def test_failed_messages_count_in_the_admins_menu_fits_a_phone(live_server, phon
         )
     )
     db.session.commit()
-    _sign_in(phone_page, live_server.url, admin)
+    sign_in(phone_page, admin, base=live_server.url)
     badge = phone_page.locator(".mainnav .nav-badge")
     assert badge.inner_text().startswith("1")
     # The badge's hidden words must not widen the page beyond the screen. (On a mobile viewport
@@ -86,16 +79,15 @@ def test_failed_messages_count_in_the_admins_menu_fits_a_phone(live_server, phon
     assert phone_page.evaluate("document.documentElement.scrollWidth <= screen.width")
 
 
-def test_an_error_answering_an_htmx_form_is_a_message_not_a_nested_page(live_server, phone_page):
+def test_an_error_answering_an_htmx_form_is_a_message_not_a_nested_page(
+    live_server, phone_page, world
+):
     """htmx swaps error answers too: a whole error page, menu included, used to land inside the
     form that asked. The message now goes to the page's message area; the form keeps its text."""
-    from tests.ticket_support import build_world
-
-    world = build_world()
     ticket = world.new_ticket()
     db.session.commit()
     page = phone_page
-    _sign_in(page, live_server.url, world.supplier_user)
+    sign_in(page, world.supplier_user, base=live_server.url)
     page.goto(f"{live_server.url}/demandes/{ticket.reference}")
     # The session's form has expired: its token no longer matches.
     page.evaluate(

@@ -15,11 +15,11 @@ from playwright.sync_api import expect
 from app.auth import invitations
 from app.extensions import db
 from app.models import Role
-from tests import factories
-from tests.browser.test_navigation import _sign_in
-from tests.conftest import PHONE
-from tests.test_dashboard import build_handmade
-from tests.ticket_support import build_world
+from tests.dashboard.test_dashboard import build_handmade
+from tests.support import factories
+from tests.support.browser import PHONE
+from tests.support.tickets import build_world
+from tests.support.web import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -62,7 +62,7 @@ def coordinator_page(browser, live_server, world):
     context = browser.new_context(locale="fr-BE", timezone_id="Europe/Brussels", **PHONE)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    _sign_in(page, live_server.url, world.coordinator)
+    sign_in(page, world.coordinator, base=live_server.url)
     yield page
     context.close()
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from app.auth import invitations
 from app.extensions import db
 from app.models import Role
-from tests import factories
+from tests.support import factories
 
 pytestmark = pytest.mark.browser
 

@@ -12,15 +12,13 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboxMessage, Ticket
-from tests import factories
-from tests.factories import PASSWORD
-from tests.ticket_support import build_world
+from tests.support import factories
+from tests.support.web import sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_assistant_creates_a_ticket_on_a_phone(app, live_server, phone_page, tmp_path):
-    world = build_world()
+def test_assistant_creates_a_ticket_on_a_phone(app, live_server, phone_page, tmp_path, world):
     world.site.establishment.name = "Ecole fondamentale communale de Borlon"
     world.site.address, world.site.postal_code, world.site.locality = (
         "Tige du Bois de Gras 16B",
@@ -41,11 +39,7 @@ def test_assistant_creates_a_ticket_on_a_phone(app, live_server, phone_page, tmp
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
 
-    page.goto(f"{live_server.url}/connexion")
-    page.get_by_label("Adresse e-mail").fill(world.assistant.email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, world.assistant, base=live_server.url)
 
     page.get_by_label("Navigation principale").get_by_role("link", name="Nouvelle demande").click()
     page.wait_for_url(f"{live_server.url}/demandes/nouvelle")

@@ -18,8 +18,8 @@ from playwright.sync_api import expect
 
 from app.models.types import utcnow
 from app.tickets import planning
-from tests.factories import PASSWORD
-from tests.ticket_support import build_world, ticket_in
+from tests.support.tickets import ticket_in
+from tests.support.web import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -68,14 +68,6 @@ class Mailbox:
         return received
 
 
-def sign_in(page, base, email):
-    page.goto(f"{base}/connexion")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{base}/")
-
-
 def sign_out(page):
     page.locator("details.account > summary").click()
     page.get_by_role("button", name="Se déconnecter").click()
@@ -95,9 +87,8 @@ def state(page):
 
 
 def test_supplier_plans_and_finishes_teacher_approves_and_reopens(
-    app, live_server, phone_page, smtp_server, run_jobs, tmp_path
+    app, live_server, phone_page, smtp_server, run_jobs, tmp_path, world
 ):
-    world = build_world()
     first = world.new_ticket(summary="Écran interactif ne s’allume plus")
     second = ticket_in(world, "done", summary="Portable : le clavier ne répond plus")
     base = live_server.url
@@ -110,7 +101,7 @@ def test_supplier_plans_and_finishes_teacher_approves_and_reopens(
     page.on("pageerror", lambda e: problems.append(str(e)))
 
     # ---- the supplier finds the ticket in the list and opens it
-    sign_in(page, base, SUPPLIER_USER)
+    sign_in(page, SUPPLIER_USER, base=base)
     page.goto(f"{base}/demandes")
     page.get_by_label("La demande contient…").fill("allume")
     link = page.get_by_role("link", name=first.reference, exact=True)
@@ -182,7 +173,7 @@ def test_supplier_plans_and_finishes_teacher_approves_and_reopens(
     sign_out(page)
 
     # ---- the teacher approves: FERMÉ
-    sign_in(page, base, TEACHER)
+    sign_in(page, TEACHER, base=base)
     page.goto(f"{base}/demandes/{first.reference}")
     expect(state(page)).to_have_text("TERMINÉ")
     open_action(page, "Approuver")
@@ -209,7 +200,7 @@ def test_supplier_plans_and_finishes_teacher_approves_and_reopens(
     sign_out(page)
 
     # ---- the supplier can plan it again; the first visit stays in the history
-    sign_in(page, base, SUPPLIER_USER)
+    sign_in(page, SUPPLIER_USER, base=base)
     page.goto(f"{base}/demandes/{second.reference}")
     expect(state(page)).to_have_text("OUVERT")
     expect(page.locator("#ticket-interventions")).to_contain_text(

@@ -9,8 +9,8 @@ import pytest
 
 from app.extensions import db
 from app.tickets.service import NewTicket, create_ticket
-from tests import factories
-from tests.ticket_support import NOW, build_world
+from tests.support.tickets import NOW, build_world
+from tests.support.web import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -43,14 +43,6 @@ def _tickets(world):
     return made
 
 
-def _sign_in(page, base, user):
-    page.goto(f"{base}/connexion")
-    page.get_by_label("Adresse e-mail").fill(user.email)
-    page.get_by_label("Mot de passe").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("heading", name=f"Bienvenue, {user.full_name}").wait_for()
-
-
 def _shown(page) -> list[str]:
     return page.locator("#ticket-results a.row-link").all_inner_texts()
 
@@ -59,7 +51,7 @@ def test_filters_refresh_the_results_in_place_and_the_address_follows(live_serve
     world = build_world()
     made = _tickets(world)
     page = phone_page
-    _sign_in(page, live_server.url, world.supplier_user)
+    sign_in(page, world.supplier_user, base=live_server.url)
     page.goto(f"{live_server.url}/demandes")
     assert _shown(page) == [made["battery"], made["keyboard"], made["screen"]]
     assert page.evaluate("document.documentElement.scrollWidth <= screen.width")
@@ -102,7 +94,7 @@ def test_the_same_list_without_javascript(live_server, browser):
     made = _tickets(world)
     context = browser.new_context(java_script_enabled=False, locale="fr-BE")
     page = context.new_page()
-    _sign_in(page, live_server.url, world.supplier_user)
+    sign_in(page, world.supplier_user, base=live_server.url)
     page.goto(f"{live_server.url}/demandes")
     page.get_by_label("La demande contient…").fill("portable")
     page.get_by_label("État").select_option(label="Toutes les demandes")

@@ -1,0 +1,72 @@
+"""The interface's texts: all marked for translation, all in the French catalogue, compiled."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from flask_babel import get_translations
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "templates"
+# Text between tags that is not a Jinja expression: a sentence written straight into a template.
+BARE_TEXT = re.compile(r">\s*([^<>{}]*?[A-Za-zÀ-ÿ]{2,}[^<>{}]*?)\s*<")
+ALLOWED_BARE = {"Relais"}  # none so far besides brand names
+
+
+def _strip_jinja(source: str) -> str:
+    source = re.sub(r"{#.*?#}", "", source, flags=re.S)
+    source = re.sub(r"{%.*?%}", "", source, flags=re.S)
+    return re.sub(r"{{.*?}}", "", source, flags=re.S)
+
+
+def test_templates_have_no_unmarked_text():
+    offenders = []
+    for path in TEMPLATES.rglob("*.html"):
+        if path.parts[-2] == "mail":
+            continue
+        for text in BARE_TEXT.findall(_strip_jinja(path.read_text())):
+            if text.strip() not in ALLOWED_BARE and not text.strip().startswith("&"):
+                offenders.append(f"{path.relative_to(ROOT)}: {text.strip()!r}")
+    assert offenders == []
+
+
+def test_french_catalogue_holds_every_marked_string(tmp_path):
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            "--omit-header",
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    with pot.open("rb") as fh:
+        marked = {m.id for m in read_po(fh) if m.id}
+    with (ROOT / "app/translations/fr/LC_MESSAGES/messages.po").open("rb") as fh:
+        catalogue = {m.id for m in read_po(fh) if m.id}
+    missing = sorted(str(m) for m in marked - catalogue)
+    assert missing == [], "run `make messages` to update the catalogue"
+
+
+def test_compiled_catalogue_is_loaded(app):
+    with app.test_request_context():
+        translations = get_translations()
+    # NullTranslations (no compiled .mo) has no catalogue: the install step compiles it.
+    assert getattr(translations, "_catalog", None), "app/translations/fr was not compiled"
