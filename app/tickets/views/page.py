@@ -84,7 +84,7 @@ def blank_form(action: Action, ticket: Ticket) -> ActionForm:
     form = ACTION_FORMS[action](formdata=None, prefix=action.value, version=ticket.version)
     fill_choices(form, action_options(action, ticket))
     if isinstance(form, RescheduleForm):
-        visit = display.current_intervention(ticket)
+        visit = ticket.current_visit
         if visit is not None:
             local = planning.to_local(visit.planned_at)
             form.planned_date.data, form.planned_time.data = local.date(), local.time()
@@ -122,7 +122,7 @@ def page_context(
     user = current_user._get_current_object()
     actor = actor_for(user, ticket)
     transitions = _ordered(
-        available_actions(ticket.status_enum, actor, has_supplier=ticket.supplier_id is not None)
+        available_actions(ticket.status, actor, has_supplier=ticket.supplier_id is not None)
     )
     forms: dict[str, ActionForm] = {}
     for transition in transitions:
@@ -162,7 +162,7 @@ def page_context(
         ),
         "equipment_text": display.equipment_text(ticket),
         "device_link": _device_link(ticket, user),
-        "visit": display.current_intervention(ticket),
+        "visit": ticket.current_visit,
         "approval_pending": display.approval_pending(ticket),
         "participants": display.participants(ticket),
         "notify_on": display.notifications_on(ticket, user),
