@@ -28,9 +28,11 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.jobs import get_queue
 from app.models import OutboxMessage
 from app.models.outbox import OutboxStatus
 from app.models.types import utcnow
+from app.notify.admin import counts
 
 REQUEST_LATENCY = Histogram(
     "relais_request_duration_seconds",
@@ -73,9 +75,6 @@ class _LiveFigures:
     """Read at each scrape: queue length, failed jobs, outbox messages by state."""
 
     def collect(self):
-        from app.jobs import get_queue
-        from app.notify.admin import counts
-
         queue_length = GaugeMetricFamily(
             "relais_queue_jobs", "Jobs waiting in the RQ queue.", labels=["queue"]
         )

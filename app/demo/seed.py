@@ -27,6 +27,7 @@ from app.directory.catalogue import CatalogueReport, ensure_default_catalogue
 from app.directory.schools_import import ImportReport, ProgressFactory, import_schools
 from app.extensions import db
 from app.models import Equipment, Establishment, Role, Site, Supplier, User
+from app.sla.holidays import import_packaged
 
 SEED = 20250401
 SITES_WITH_EQUIPMENT = 60  # besides the demo teachers' sites
@@ -111,8 +112,6 @@ def seed_demo(*, progress: ProgressFactory | None = None, tickets: bool = True) 
     report = SeedReport(
         schools=import_schools(progress=progress), catalogue=ensure_default_catalogue()
     )
-    from app.sla.holidays import import_packaged
-
     # The school holidays first (both calendars, the packaged years and the provisional ones
     # after them): the demo tickets' service-level clocks count them.
     report.holidays = import_packaged()

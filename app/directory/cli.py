@@ -12,7 +12,10 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app.core.cli import CommandError
+from app.directory.catalogue import ensure_default_catalogue
+from app.directory.schools_import import PACKAGED_FILE, SchoolFileError, import_schools
 from app.extensions import db
+from app.models import PortalCategory, RequestType
 
 schools_cli = AppGroup("schools", help="Annuaire des écoles (fichier signalétique FASE).")
 
@@ -23,8 +26,6 @@ catalogue_cli = AppGroup("catalogue", help="Catégories du portail et types de d
 @click.argument("path", required=False)
 def import_command(path: str | None) -> None:
     """Importe le fichier signalétique FWB (.csv ou .csv.gz ; par défaut, celui du paquet)."""
-    from app.directory.schools_import import PACKAGED_FILE, SchoolFileError, import_schools
-
     source = path or str(PACKAGED_FILE)
     click.echo(_("Import de %(path)s", path=source))
     # A bar only for a person at a terminal; scripts and logs get the report alone.
@@ -48,8 +49,6 @@ def import_command(path: str | None) -> None:
 @catalogue_cli.command("init")
 def catalogue_init_command() -> None:
     """Crée les catégories du portail et les types de demande par défaut (sans rien écraser)."""
-    from app.directory.catalogue import ensure_default_catalogue
-
     try:
         report = ensure_default_catalogue()
         db.session.commit()
@@ -64,8 +63,6 @@ def catalogue_init_command() -> None:
 def catalogue_list_command() -> None:
     """Liste les types de demande et leurs objectifs (heures ouvrées, jours de clôture)."""
     from sqlalchemy import select
-
-    from app.models import PortalCategory, RequestType
 
     rows = db.session.execute(
         select(PortalCategory.key, RequestType)
@@ -114,8 +111,6 @@ def catalogue_targets_command(
     demandes terminées suit le nouveau réglage.
     """
     from sqlalchemy import func, select
-
-    from app.models import PortalCategory, RequestType
 
     kind = db.session.scalar(
         select(RequestType)

@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from app.core.cli import CommandError
+from app.directory.equipment_import import EquipmentFileError, import_equipment
 from app.extensions import db
 
 equipment_cli = AppGroup("equipment", help="Inventaire du matériel (fichier CSV des lots).")
@@ -16,8 +17,6 @@ equipment_cli = AppGroup("equipment", help="Inventaire du matériel (fichier CSV
 @click.argument("path", type=click.Path(dir_okay=False))
 def import_command(path: str) -> None:
     """Importe un fichier CSV de lots (label, serial, model, lot, FE, FI, supplier, garantie)."""
-    from app.directory.equipment_import import EquipmentFileError, import_equipment
-
     click.echo(_("Import de %(path)s", path=path))
     try:
         report = import_equipment(path)

@@ -40,6 +40,7 @@ from app.extensions import db
 from app.jobs import job_context
 from app.models import OutboxMessage, OutboxStatus
 from app.models.types import utcnow
+from app.notify.digest import compose
 from app.notify.outbox import digest_seconds, max_attempts, retry_intervals
 from app.notify.transport import PermanentFailure, deliver
 
@@ -190,8 +191,6 @@ def send_outbox_message(message_id: int, *, now: datetime | None = None) -> str:
             if len(rows) == 1:
                 deliver(primary)
             else:
-                from app.notify.digest import compose
-
                 deliver(compose(primary, rows))
         except PermanentFailure as exc:
             db.session.rollback()
