@@ -162,3 +162,14 @@ def test_the_imports_go_one_way():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_settings_are_read_from_the_environment_in_config_only():
+    """app/config.py turns the environment into the app's config; the rest reads the config."""
+    readers = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "app").rglob("*.py"))
+        if path.name != "config.py"
+        and any(word in path.read_text(encoding="utf-8") for word in ("os.environ", "getenv("))
+    ]
+    assert readers == []

@@ -9,11 +9,10 @@ at scrape time, from Redis and the database, so they are the same whichever work
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import datetime
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -115,9 +114,10 @@ def exposition() -> tuple[bytes, str]:
     """The text Prometheus scrapes, and its content type."""
     live = CollectorRegistry(auto_describe=False)
     live.register(_LiveFigures())
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    folder = current_app.config.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
         process_figures = CollectorRegistry()
-        multiprocess.MultiProcessCollector(process_figures)
+        multiprocess.MultiProcessCollector(process_figures, path=folder)
     else:
         process_figures = REGISTRY
     return generate_latest(process_figures) + generate_latest(live), CONTENT_TYPE_LATEST
