@@ -51,6 +51,17 @@ def _due(now: datetime):
     return or_(OutboxMessage.send_after.is_(None), OutboxMessage.send_after <= now)
 
 
+def _claimed(now: datetime, *, merged_into_id: int | None) -> dict:
+    """The columns of a claimed row: sending, one more attempt (the first row of a digest, or
+    one merged into it)."""
+    return {
+        "status": OutboxStatus.SENDING,
+        "claimed_at": now,
+        "attempts": OutboxMessage.attempts + 1,
+        "merged_into_id": merged_into_id,
+    }
+
+
 def claim(message_id: int, now: datetime) -> list[int] | str:
     """The ids this job now owns (this one first), or why it owns none."""
     won = db.session.execute(
@@ -60,12 +71,7 @@ def claim(message_id: int, now: datetime) -> list[int] | str:
             OutboxMessage.status == OutboxStatus.PENDING,
             _due(now),
         )
-        .values(
-            status=OutboxStatus.SENDING,
-            claimed_at=now,
-            attempts=OutboxMessage.attempts + 1,
-            merged_into_id=None,
-        )
+        .values(**_claimed(now, merged_into_id=None))
         .execution_options(synchronize_session=False)
     ).rowcount
     if won != 1:
@@ -99,12 +105,7 @@ def claim(message_id: int, now: datetime) -> list[int] | str:
                 db.session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_(others))
-                    .values(
-                        status=OutboxStatus.SENDING,
-                        claimed_at=now,
-                        attempts=OutboxMessage.attempts + 1,
-                        merged_into_id=message_id,
-                    )
+                    .values(**_claimed(now, merged_into_id=message_id))
                     .execution_options(synchronize_session=False)
                 )
                 ids += others

@@ -228,19 +228,25 @@ def cancel_visit(ticket: Ticket, now: datetime) -> Intervention | None:
     return intervention
 
 
+def _hand_over(ticket: Ticket, supplier: Supplier | None, now: datetime) -> dict:
+    """The ticket leaves its company (for `supplier`, or back to the EN team): the visit is
+    called off and the technician forgotten. The event's data says what changed."""
+    previous = ticket.supplier
+    cancelled = cancel_visit(ticket, now)
+    ticket.supplier = supplier
+    ticket.technician = None
+    ticket.supplier_assigned_at = now if supplier is not None else None
+    return {
+        "previous_supplier_id": previous.id if previous else None,
+        "visit_cancelled": cancelled is not None,
+    }
+
+
 def _send_back(ticket, actor, values, now):
     reason = required(
         values.reason, "reason", "Expliquez pourquoi la demande revient à l’équipe EN."
     )
-    previous = ticket.supplier
-    cancelled = cancel_visit(ticket, now)
-    ticket.supplier = None
-    ticket.technician = None
-    ticket.supplier_assigned_at = None
-    data = {
-        "previous_supplier_id": previous.id if previous else None,
-        "visit_cancelled": cancelled is not None,
-    }
+    data = _hand_over(ticket, None, now)
     return record(ticket, actor, EventKind.SEND_BACK, body=reason, now=now, data=data)
 
 
@@ -250,16 +256,7 @@ def _reassign_supplier(ticket, actor, values, now):
         raise TicketError("Choisissez un fournisseur actif.", field="supplier_id")
     if supplier.id == ticket.supplier_id:
         raise TicketError("La demande est déjà attribuée à ce fournisseur.", field="supplier_id")
-    previous = ticket.supplier
-    cancelled = cancel_visit(ticket, now)
-    ticket.supplier = supplier
-    ticket.technician = None
-    ticket.supplier_assigned_at = now
-    data = {
-        "previous_supplier_id": previous.id if previous else None,
-        "supplier_id": supplier.id,
-        "visit_cancelled": cancelled is not None,
-    }
+    data = {**_hand_over(ticket, supplier, now), "supplier_id": supplier.id}
     body = values.reason.strip()
     return record(ticket, actor, EventKind.REASSIGN_SUPPLIER, body=body, now=now, data=data)
 

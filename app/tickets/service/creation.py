@@ -8,19 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (
-    Equipment,
-    Participant,
-    RequestType,
-    Role,
-    Site,
-    Supplier,
-    Ticket,
-    TicketEvent,
-    User,
-    normalise_email,
-)
+from app.models import Equipment, Participant, RequestType, Role, Site, Supplier, Ticket, User
 from app.models.types import utcnow
+from app.models.user import normalise_email
 from app.tickets.errors import Forbidden, TicketError
 from app.tickets.events import EventKind
 from app.tickets.numbering import next_number, reference
@@ -126,9 +116,7 @@ def create_ticket(actor: User, data: NewTicket, *, now: datetime | None = None) 
         for user in {actor, assignee, contact_user} - {None}:
             ticket.participants.append(Participant(user=user, added_by=actor, added_at=now))
         db.session.flush()
-        event: TicketEvent = record(
-            ticket, actor, EventKind.CREATED, to_status=Status.OPEN, now=now
-        )
+        event = record(ticket, actor, EventKind.CREATED, to_status=Status.OPEN, now=now)
         outbox.applied(ticket, event)
         outbox.announce(ticket, event, actor)
     return ticket
