@@ -19,7 +19,7 @@ from app.models import Attachment, OutboxMessage, ServiceClock, TicketEvent
 from app.tickets import attachments, signals
 from app.tickets.errors import TicketError
 from app.tickets.events import EventKind
-from app.tickets.service import ActionInput, apply_action, pause_clocks, share
+from app.tickets.service import ActionInput, add_comment, apply_action, pause_clocks, share
 from app.tickets.storage import EXTENSION_KEY, LocalStorage
 from app.tickets.workflow import Action, Status
 from tests.ticket_support import TOMORROW_10H, build_world, later, ticket_in
@@ -107,6 +107,24 @@ def test_a_storage_failure_leaves_no_transition_and_no_mail(app, world, tmp_path
     assert ticket.current_visit is not None  # the visit was not marked finished
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == mails
     assert db.session.scalar(select(func.count(Attachment.id))) == 0
+
+
+def test_a_comment_whose_files_cannot_be_stored_is_not_saved(app, world, tmp_path):
+    ticket = world.new_ticket()
+    events = len(ticket.events)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the attachments folder should be")
+    app.extensions[EXTENSION_KEY] = LocalStorage(blocked)
+    try:
+        with pytest.raises(TicketError) as refused:
+            add_comment(world.teacher, ticket.id, "Voici la photo.", files=[_photo()])
+    finally:
+        app.extensions.pop(EXTENSION_KEY, None)
+    assert refused.value.field == "attachments"
+    db.session.expire_all()
+    assert len(ticket.events) == events
+    event = add_comment(world.teacher, ticket.id, "Voici la photo.", files=[_photo()])
+    assert [a.event_id for a in event.ticket.attachments] == [event.id]
 
 
 def test_the_clocks_and_the_notices_follow_the_service_through_its_signals(world):

@@ -25,13 +25,12 @@ from app.tickets.service.common import (
     record,
     required,
     staff_member,
+    store_files,
     ticket_change,
     visible_locked,
     when,
 )
 from app.tickets.workflow import Action, Actor, WorkflowError, check, target_status
-
-PHOTOS_NOT_STORED = "Les photos n’ont pas pu être enregistrées ; rien n’a été modifié. Réessayez."
 
 
 @dataclass
@@ -75,18 +74,10 @@ def apply_action(
         if version is not None and ticket.version != version:
             raise StaleTicket()
         event = perform(ticket, action, actor, actor_for(actor, ticket), values, now)
-        _store(ticket, actor, event, photos)
+        store_files(ticket, actor, event, photos, field="photos")
         outbox.applied(ticket, event)
         outbox.announce(ticket, event, actor)
     return event
-
-
-def _store(ticket, actor, event, photos: Sequence[attachments.Upload]) -> None:
-    try:
-        for photo in photos:
-            attachments.store_upload(ticket, photo, actor, event=event)
-    except OSError as exc:  # a full or unwritable disk: the whole action waits
-        raise TicketError(PHOTOS_NOT_STORED, field="photos") from exc
 
 
 def perform(ticket, action: Action, user, who: Actor, values: ActionInput, now) -> TicketEvent:

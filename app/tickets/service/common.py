@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.models import Participant, Role, Ticket, User
-from app.tickets import activity
+from app.models import Participant, Role, Ticket, TicketEvent, User
+from app.tickets import activity, attachments
 from app.tickets.activity import load_for_update
 from app.tickets.errors import StaleTicket, TicketError, TicketNotFound
 from app.tickets.permissions import can_view
@@ -40,6 +40,26 @@ def visible_locked(actor: User, ticket_id: int) -> Ticket:
     if not can_view(actor, ticket):
         raise TicketNotFound()
     return ticket
+
+
+FILES_NOT_STORED = "Les fichiers n’ont pas pu être enregistrés ; rien n’a été modifié. Réessayez."
+
+
+def store_files(
+    ticket: Ticket,
+    actor: User | None,
+    event: TicketEvent,
+    uploads: Sequence[attachments.Upload],
+    *,
+    field: str,
+) -> None:
+    """Store checked uploads with `event`, inside its change: a full or unwritable disk leaves
+    no event behind (the files already written are removed with the transaction)."""
+    try:
+        for upload in uploads:
+            attachments.store_upload(ticket, upload, actor, event=event)
+    except OSError as exc:
+        raise TicketError(FILES_NOT_STORED, field=field) from exc
 
 
 def required(value: str, field_name: str, message: str) -> str:

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from app.auth.roles import EN_STAFF
 from app.models import Participant, Role, Ticket, TicketEvent, User
 from app.models.types import utcnow
 from app.sla import pauses as sla_pauses
+from app.tickets.attachments import Upload
 from app.tickets.errors import Forbidden, TicketError
 from app.tickets.events import EventKind
 from app.tickets.service.common import (
     ensure_participant,
     record,
     required,
+    store_files,
     ticket_change,
     visible_locked,
 )
 
 
 def add_comment(
-    actor: User, ticket_id: int, body: str, *, internal: bool = False, now: datetime | None = None
+    actor: User,
+    ticket_id: int,
+    body: str,
+    *,
+    internal: bool = False,
+    now: datetime | None = None,
+    files: Sequence[Upload] = (),
 ) -> TicketEvent:
+    """A comment (internal: for EN staff only), with its files (already checked) stored in the
+    same change."""
     now = now or utcnow()
     with ticket_change() as outbox:
         ticket = visible_locked(actor, ticket_id)
@@ -29,6 +40,7 @@ def add_comment(
         if internal and actor.role not in EN_STAFF:
             raise Forbidden("Seule l’équipe EN écrit des commentaires internes.")
         event = record(ticket, actor, EventKind.COMMENT, body=body, now=now, internal=internal)
+        store_files(ticket, actor, event, files, field="attachments")
         # The school's answer to a question resumes the clocks (app.sla.pauses).
         resumed = None if internal else sla_pauses.on_comment(actor, ticket, now)
         ticket.updated_at = now
