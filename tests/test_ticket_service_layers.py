@@ -16,6 +16,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
 from app.models import Attachment, OutboxMessage, ServiceClock, TicketEvent
+from app.notify.reactions import write_notices
 from app.tickets import attachments, signals
 from app.tickets.errors import TicketError
 from app.tickets.events import EventKind
@@ -151,6 +152,20 @@ def test_the_clocks_and_the_notices_follow_the_service_through_its_signals(world
         )
     assert seen == [(ticket.id, EventKind.CANCEL)]
     assert db.session.scalars(running).all() == []
+
+
+def test_a_change_with_no_one_to_tell_is_refused_rather_than_silent(world):
+    ticket = world.new_ticket()
+    events = len(ticket.events)
+    event_announced = signals.event_announced
+    event_announced.disconnect(write_notices)
+    try:
+        with pytest.raises(RuntimeError):
+            add_comment(world.assistant, ticket.id, "Personne ne l’apprendrait.")
+    finally:
+        event_announced.connect(write_notices)
+    db.session.expire_all()
+    assert len(ticket.events) == events
 
 
 def test_the_current_visit_is_the_ticket_s_own(world):

@@ -15,8 +15,6 @@ from app.tickets.activity import load_for_update
 from app.tickets.errors import StaleTicket, TicketError, TicketNotFound
 from app.tickets.permissions import can_view
 
-__all__ = ["CREATORS", "load_for_update"]
-
 CREATORS = frozenset({Role.ASSISTANT, Role.ADMIN})
 
 # One line of the activity (app.tickets.activity.record).
