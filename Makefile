@@ -51,6 +51,7 @@ test: install-dev ## install what is missing, then the suite on SQLite and on Po
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check app tests bench
+	$(BIN)/lint-imports  # the layers of docs/architecture.md (pyproject.toml, [tool.importlinter])
 
 format: install-dev
 	$(BIN)/ruff check --fix .

@@ -43,6 +43,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     metrics.register(app)
     assets.register(app)
     _init_extensions(app)
+    _connect_reactions()
     _register_blueprints(app)
     _register_cli(app)
 
@@ -72,6 +73,18 @@ def _init_extensions(app: Flask) -> None:
     # HTML and JSON answers, compressed when the browser asks (static files: WhiteNoise).
     Compress(app)
     init_login(app, login_manager)
+
+
+# The factory is the top of the layers (docs/architecture.md): it imports the blueprints, the
+# commands and the reactions inside its functions, so that importing any `app.…` module (a
+# model, a pure rule) does not load the whole application.
+
+
+def _connect_reactions() -> None:
+    """The packages that react to a ticket's change subscribe to the ticket service's signals
+    (app.tickets.signals) when their module is imported."""
+    from app.notify import reactions as notices  # noqa: F401
+    from app.sla import reactions as clocks  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

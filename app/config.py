@@ -49,6 +49,13 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def seconds_list(value: str | list) -> list[int]:
+    """« 30,120,600 » (commas or semicolons) as [30, 120, 600]; a list is kept as it is."""
+    if isinstance(value, str):
+        value = [part for part in value.replace(";", ",").split(",") if part.strip()]
+    return [max(0, int(part)) for part in value]
+
+
 def from_env(env: Mapping[str, str] | None = None) -> dict:
     """Build the Flask config from environment variables (docs/operations.md)."""
     env = os.environ if env is None else env
@@ -79,6 +86,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "RELAIS_LOG_FORMAT": log_format,
         # Unset: /metrics answers 404. Set: Prometheus sends it as `Authorization: Bearer …`.
         "RELAIS_METRICS_TOKEN": env.get("RELAIS_METRICS_TOKEN") or None,
+        # Set by deploy/gunicorn.conf.py: the workers' figures are summed from this folder.
+        "PROMETHEUS_MULTIPROC_DIR": env.get("PROMETHEUS_MULTIPROC_DIR") or None,
         # Flask-Compress: HTML and JSON answers. Streamed exports stay streamed, uncompressed
         # here (the reverse proxy compresses them on the fly).
         "COMPRESS_ALGORITHM": ["br", "gzip"],
@@ -159,6 +168,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "ATTACHMENT_MAX_MB": _int(env, "RELAIS_ATTACHMENT_MAX_MB", 10),
         # Delivery (app/notify): the digest window, retries, the sweep of forgotten rows.
         "RELAIS_DIGEST_SECONDS": _int(env, "RELAIS_DIGEST_SECONDS", 60),
+        # Parsed by seconds_list where it is read (app/notify/outbox.py).
         "RELAIS_SEND_RETRY_INTERVALS": env.get("RELAIS_SEND_RETRY_INTERVALS")
         or "30,120,600,1800,3600",
         "RELAIS_SEND_MAX_ATTEMPTS": _int(env, "RELAIS_SEND_MAX_ATTEMPTS", 8),

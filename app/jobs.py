@@ -24,6 +24,7 @@ from rq import Worker as RQWorker
 from rq.utils import import_attribute
 
 from app.core.logs import current_request_id, reset_request_id, set_request_id
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
@@ -122,12 +123,12 @@ def _app_for_worker() -> Flask:
     """The worker process's app, built once; a forked child drops the parent's connections."""
     global _worker_app, _worker_pid
     if _worker_app is None:
+        # The one import upwards, by design: a worker process builds its app from the factory
+        # (the import-linter contract ignores it, pyproject.toml).
         from app import create_app
 
         _worker_app = create_app()
     elif _worker_pid != os.getpid():
-        from app.extensions import db
-
         with _worker_app.app_context():
             db.engine.dispose(close=False)  # pooled connections belong to the parent
     _worker_pid = os.getpid()

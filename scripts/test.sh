@@ -10,6 +10,8 @@ $BIN/pybabel compile --use-fuzzy -d app/translations >/dev/null || exit 1
 status=0
 echo "== ruff"
 $BIN/ruff check . || status=1
+echo "== import contracts (lint-imports)"
+$BIN/lint-imports || status=1
 
 echo "== pass 1: SQLite, jobs in-process"
 RELAIS_TEST_DATABASE="" RELAIS_TEST_REDIS_URL="" $BIN/pytest -n 2 "$@" || status=1

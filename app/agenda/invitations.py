@@ -11,24 +11,10 @@ from __future__ import annotations
 
 from app.agenda import ics
 from app.models import Intervention, Ticket, TicketEvent
-from app.tickets.events import EventKind
+from app.tickets.events import CalendarMethod, kind_of
 
 # Audience groups (app.notify.audience) whose members get the visit in their calendar.
 INVITED_GROUPS = frozenset({"teacher", "teacher_if_planned", "assistant"})
-REQUEST_EVENTS = frozenset({EventKind.PLAN, EventKind.RESCHEDULE})
-CANCEL_EVENTS = frozenset({EventKind.CANCEL, EventKind.SEND_BACK, EventKind.REASSIGN_SUPPLIER})
-
-
-def planned_visit(ticket: Ticket) -> Intervention | None:
-    """The visit of the current round that is planned and neither done nor called off."""
-    for intervention in reversed(ticket.interventions):
-        if (
-            intervention.round == ticket.round
-            and intervention.finished_at is None
-            and intervention.cancelled_at is None
-        ):
-            return intervention
-    return None
 
 
 def cancelled_visit(ticket: Ticket, event: TicketEvent) -> Intervention | None:
@@ -49,9 +35,11 @@ def invitation_for(ticket, event, recipient) -> tuple[str, str] | None:
     """(ics text, method) to attach to the message to `recipient`, or None."""
     if not INVITED_GROUPS.intersection(recipient.reasons):
         return None
-    if event.kind in REQUEST_EVENTS:
-        intervention, method = planned_visit(ticket), ics.REQUEST
-    elif event.kind in CANCEL_EVENTS and event.data.get("visit_cancelled"):
+    kind = kind_of(event.kind)
+    calendar = kind.description.calendar if kind is not None else None
+    if calendar == CalendarMethod.REQUEST:
+        intervention, method = ticket.current_visit, ics.REQUEST
+    elif calendar == CalendarMethod.CANCEL and event.data.get("visit_cancelled"):
         intervention, method = cancelled_visit(ticket, event), ics.CANCEL
     else:
         return None

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
+# The role names live with the Role (app.models.user), the bottom of the layers.
+from app.models.user import ROLE_LABELS as ROLE_LABELS
 from app.models.user import Role
-
-ROLE_LABELS = {
-    Role.ASSISTANT: _l("Assistant·e à la maintenance EN"),
-    Role.COORDINATOR: _l("Suivi des fournisseurs"),
-    Role.SUPPLIER: _l("Fournisseur"),
-    Role.TEACHER: _l("Enseignant·e"),
-    Role.ADMIN: _l("Administrateur·rice"),
-}
 
 EN_STAFF = frozenset({Role.ASSISTANT, Role.COORDINATOR, Role.ADMIN})
 

@@ -29,7 +29,9 @@ class TokenExpired(Exception):
     """Genuine, but older than its maximum age."""
 
 
-class _ClockSigner(TimestampSigner):
+class ClockSigner(TimestampSigner):
+    """Signs with the time the caller gives (`now=`), so tests decide a token's age."""
+
     def __init__(self, *args, clock: datetime | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self._clock = clock
@@ -42,7 +44,7 @@ def _serializer(purpose: Purpose, now: datetime | None) -> URLSafeTimedSerialize
     return URLSafeTimedSerializer(
         current_app.config["SECRET_KEY"],
         salt=purpose.value,
-        signer=_ClockSigner,
+        signer=ClockSigner,
         signer_kwargs={"clock": now},
     )
 

@@ -8,6 +8,8 @@ from flask import Flask
 from flask_babel import format_date, format_datetime
 from markupsafe import Markup
 
+from app.tickets.phones import display
+
 
 def datetime_fr(value: datetime | None) -> str:
     """ "20 août 2021 12:15", as the current portal writes it."""
@@ -33,8 +35,6 @@ def time_tag(value: datetime | None) -> Markup:
 
 
 def phone(value: str | None) -> str:
-    from app.tickets.phones import display
-
     return display(value or "")
 
 

@@ -9,11 +9,10 @@ at scrape time, from Redis and the database, so they are the same whichever work
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import datetime
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -28,9 +27,11 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.jobs import get_queue
 from app.models import OutboxMessage
 from app.models.outbox import OutboxStatus
 from app.models.types import utcnow
+from app.notify.admin import counts
 
 REQUEST_LATENCY = Histogram(
     "relais_request_duration_seconds",
@@ -73,9 +74,6 @@ class _LiveFigures:
     """Read at each scrape: queue length, failed jobs, outbox messages by state."""
 
     def collect(self):
-        from app.jobs import get_queue
-        from app.notify.admin import counts
-
         queue_length = GaugeMetricFamily(
             "relais_queue_jobs", "Jobs waiting in the RQ queue.", labels=["queue"]
         )
@@ -116,9 +114,10 @@ def exposition() -> tuple[bytes, str]:
     """The text Prometheus scrapes, and its content type."""
     live = CollectorRegistry(auto_describe=False)
     live.register(_LiveFigures())
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    folder = current_app.config.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
         process_figures = CollectorRegistry()
-        multiprocess.MultiProcessCollector(process_figures)
+        multiprocess.MultiProcessCollector(process_figures, path=folder)
     else:
         process_figures = REGISTRY
     return generate_latest(process_figures) + generate_latest(live), CONTENT_TYPE_LATEST

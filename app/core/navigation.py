@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from app.auth.roles import EN_STAFF
 from app.models.user import Role
+from app.notify.admin import failed_count
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,6 @@ class NavItem:
 
 
 def _failed_messages() -> str:
-    from app.notify.admin import failed_count
-
     count = failed_count()
     return "" if not count.value else f"{count.value}{'+' if count.capped else ''}"
 

@@ -19,13 +19,13 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from itertools import islice
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.time import BRUSSELS
 from app.dashboard.figures import NO_LOT, Dashboard, Period
 from app.dashboard.stats import AGE_BUCKETS, Scorecard
 from app.extensions import db
@@ -33,7 +33,6 @@ from app.models import Equipment, Establishment, RequestType, ServiceClock, Site
 from app.models.localized import FALLBACK, pick
 from app.tickets.workflow import Status
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
 MAX_TICKETS = 100_000
 CHUNK = 64 * 1024
 CSV_ROWS = 500

@@ -23,17 +23,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, distinct, func, or_, select, tuple_
 
+from app.core.time import BRUSSELS
 from app.dashboard.stats import AGE_BUCKETS, Scorecard, total
 from app.extensions import db
 from app.models import Equipment, RequestType, ServiceClock, Supplier, Ticket, TicketEvent
 from app.models.types import UTCDateTime, utcnow
 from app.tickets.events import EventKind
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
 NO_LOT = "Hors inventaire"
 UNFINISHED = ("open", "in_progress")
 

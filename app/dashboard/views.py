@@ -7,7 +7,6 @@ own company's scorecard and nothing else.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import format_decimal, format_percent
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.access import en_staff_required
 from app.core.input import parse_id
+from app.core.time import BRUSSELS
 from app.dashboard import exports, svg
 from app.dashboard.figures import dashboard as compute
 from app.dashboard.forms import PeriodForm
@@ -27,7 +27,6 @@ from app.models.localized import current_language
 from app.sla.holidays import coverage_alerts
 
 bp = Blueprint("dashboard", __name__)
-BRUSSELS = ZoneInfo("Europe/Brussels")
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

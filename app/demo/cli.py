@@ -13,6 +13,8 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app.core.cli import CommandError
+from app.demo.accounts import DEMO_ACCOUNTS
+from app.directory.schools_import import SchoolFileError
 from app.extensions import db
 
 demo_cli = AppGroup("demo", help="Données de démonstration.")
@@ -21,8 +23,9 @@ demo_cli = AppGroup("demo", help="Données de démonstration.")
 @demo_cli.command("seed")
 def seed_command() -> None:
     """Importe l'annuaire, crée le catalogue, des fournisseurs, des comptes et du matériel."""
+    # Imported here for start-up time: the seed loads every package's data; every `flask`
+    # command (and every web worker, which registers the commands) would pay for it.
     from app.demo.seed import DemoSeedError, seed_demo
-    from app.directory.schools_import import SchoolFileError
 
     if current_app.config["RELAIS_ENV"] == "production":
         raise CommandError(
@@ -48,8 +51,6 @@ def seed_command() -> None:
 @demo_cli.command("accounts")
 def accounts_command() -> None:
     """Liste les comptes de démo : RÔLE E-MAIL MOT-DE-PASSE [SOCIÉTÉ ou FE:FI]."""
-    from app.demo.accounts import DEMO_ACCOUNTS
-
     for account in DEMO_ACCOUNTS:
         fields = [account.role, account.email, account.password]
         if account.where:

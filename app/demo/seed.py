@@ -25,8 +25,10 @@ from app.demo.accounts import DEMO_ACCOUNTS, DEMO_SUPPLIERS
 from app.demo.tickets import seed_tickets
 from app.directory.catalogue import CatalogueReport, ensure_default_catalogue
 from app.directory.schools_import import ImportReport, ProgressFactory, import_schools
+from app.directory.sites_import import EXAMPLE_FILE, import_sites
 from app.extensions import db
 from app.models import Equipment, Establishment, Role, Site, Supplier, User
+from app.sla.holidays import import_packaged
 
 SEED = 20250401
 SITES_WITH_EQUIPMENT = 60  # besides the demo teachers' sites
@@ -116,8 +118,6 @@ def seed_demo(*, progress: ProgressFactory | None = None, tickets: bool = True) 
     report = SeedReport(
         schools=import_schools(progress=progress), catalogue=ensure_default_catalogue()
     )
-    from app.directory.sites_import import EXAMPLE_FILE, import_sites
-    from app.sla.holidays import import_packaged
 
     # Schools the FWB file does not list: the German-speaking Community's example sites.
     report.dg_sites = import_sites(EXAMPLE_FILE)

@@ -479,7 +479,7 @@ class _Story:
 
     @staticmethod
     def _act(actor: User, ticket_id: int, action: Action, at: datetime, **values) -> Ticket:
-        return apply_action(actor, ticket_id, action, ActionInput(**values), now=at)
+        return apply_action(actor, ticket_id, action, ActionInput(**values), now=at).ticket
 
     def _supplier_user(self, supplier_id: int) -> User:
         """Who acts for the company: its first user, or its second one now and then."""

@@ -12,9 +12,14 @@ import click
 from flask.cli import AppGroup
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
 
 from app.core.cli import CommandError
+from app.directory.catalogue import Names, NameTaken, ensure_default_catalogue, rename
+from app.directory.schools_import import PACKAGED_FILE, SchoolFileError, import_schools
+from app.directory.sites_import import import_sites
 from app.extensions import db
+from app.models import PortalCategory, RequestType
 
 schools_cli = AppGroup("schools", help="Annuaire des écoles (fichier signalétique FASE).")
 
@@ -42,7 +47,6 @@ def run_import(source: str, run: Callable[[], Any], refused: type[Exception]) ->
 @click.argument("path", required=False)
 def import_command(path: str | None) -> None:
     """Importe le fichier signalétique FWB (.csv ou .csv.gz ; par défaut, celui du paquet)."""
-    from app.directory.schools_import import PACKAGED_FILE, SchoolFileError, import_schools
 
     source = path or str(PACKAGED_FILE)
     # A bar only for a person at a terminal; scripts and logs get the report alone.
@@ -58,8 +62,6 @@ def import_command(path: str | None) -> None:
 def import_sites_command(path: str) -> None:
     """Importe des implantations absentes du fichier FWB (écoles de la Communauté germanophone) :
     CSV « ; » décrit dans docs/operations.md."""
-    from app.directory.schools_import import SchoolFileError
-    from app.directory.sites_import import import_sites
 
     run_import(path, lambda: import_sites(path), SchoolFileError)
 
@@ -67,8 +69,6 @@ def import_sites_command(path: str) -> None:
 @catalogue_cli.command("init")
 def catalogue_init_command() -> None:
     """Crée les catégories du portail et les types de demande par défaut (sans rien écraser)."""
-    from app.directory.catalogue import ensure_default_catalogue
-
     try:
         report = ensure_default_catalogue()
         db.session.commit()
@@ -82,10 +82,6 @@ def catalogue_init_command() -> None:
 @catalogue_cli.command("list")
 def catalogue_list_command() -> None:
     """Liste les types de demande et leurs objectifs (heures ouvrées, jours de clôture)."""
-    from sqlalchemy import select
-
-    from app.models import PortalCategory, RequestType
-
     rows = db.session.execute(
         select(PortalCategory.key, RequestType)
         .join(RequestType.category)
@@ -162,9 +158,6 @@ def catalogue_targets_command(
 
 def _request_type(category: str, name: str):
     """The request type of that category named so, in French or in German (any case)."""
-    from sqlalchemy import func, or_, select
-
-    from app.models import PortalCategory, RequestType
 
     wanted = name.strip().lower()
     kind = db.session.scalar(
@@ -198,10 +191,6 @@ def catalogue_names_command(
 ) -> None:
     """Nomme une catégorie (CATEGORY seule) ou un de ses types de demande, en français et en
     allemand. NAME peut être le nom français ou allemand du type."""
-    from sqlalchemy import select
-
-    from app.directory.catalogue import Names, NameTaken, rename
-    from app.models import PortalCategory
 
     if name is None:
         row = db.session.scalar(

@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from app.directory.cli import run_import
+from app.directory.equipment_import import EquipmentFileError, import_equipment
 
 equipment_cli = AppGroup("equipment", help="Inventaire du matériel (fichier CSV des lots).")
 
@@ -15,6 +16,4 @@ equipment_cli = AppGroup("equipment", help="Inventaire du matériel (fichier CSV
 def import_command(path: str) -> None:
     """Importe un fichier CSV de lots en UTF-8 (.csv ou .csv.gz) : étiquette, numéro de série,
     modèle, lot, FE, FI, fournisseur, fin de garantie."""
-    from app.directory.equipment_import import EquipmentFileError, import_equipment
-
     run_import(path, lambda: import_equipment(path), EquipmentFileError)

@@ -13,7 +13,8 @@ from app.models import Intervention, Ticket, TicketEvent
 from app.tickets.events import EventKind
 from app.tickets.workflow import Status
 
-ANSWER_KINDS = frozenset({EventKind.APPROVE, EventKind.REOPEN})
+# What the links may answer: the kinds app.tickets.events marks `answers_approval`.
+ANSWER_KINDS = frozenset(kind for kind in EventKind if kind.description.answers_approval)
 
 
 class Problem(StrEnum):
@@ -77,7 +78,7 @@ def problem_with(ticket: Ticket | None, claims: AnswerClaims) -> Problem | None:
         return Problem.NOT_CONTACT
     if claims.round != ticket.round:
         return Problem.NEW_ROUND
-    if ticket.status_enum != Status.DONE:
+    if ticket.status != Status.DONE:
         return Problem.MOVED_ON
     intervention = finished_intervention(ticket)
     if claims.intervention_id != (intervention.id if intervention else None):

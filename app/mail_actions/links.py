@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from app.core.time import BRUSSELS
 from app.mail_actions.answers import finished_intervention
 from app.mail_actions.tokens import (
     AnswerClaims,
@@ -23,9 +24,8 @@ from app.mail_actions.tokens import (
 from app.models import normalise_email
 from app.models.types import utcnow
 from app.notify.links import external_url
-from app.tickets.autoclose import DEFAULT_DAYS, due_at
+from app.tickets.deadlines import DEFAULT_DAYS, due_at
 from app.tickets.events import EventKind
-from app.tickets.planning import BRUSSELS
 from app.tickets.workflow import Status
 
 # The kinds whose mail asks the contact for their approval (app.tickets.events).
@@ -52,7 +52,7 @@ def links_for(ticket, event, recipient, *, now: datetime | None = None, calendar
     if event.kind not in APPROVAL_EVENTS or "teacher" not in recipient.reasons:
         return {}
     email = normalise_email(recipient.person.email)
-    if ticket.status_enum != Status.DONE or email != normalise_email(ticket.contact_email or ""):
+    if ticket.status != Status.DONE or email != normalise_email(ticket.contact_email or ""):
         return {}
     # The event's own time (the action's `now`): links of a message written for a past or
     # simulated instant are signed for that instant.

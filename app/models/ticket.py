@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Enum,
     ForeignKey,
     Index,
     String,
@@ -30,7 +31,7 @@ from app.models.supplier import Supplier
 from app.models.types import UTCDateTime, utcnow
 from app.models.user import User
 from app.tickets.events import EventKind, kind_of
-from app.tickets.workflow import FINAL_STATUSES, Status
+from app.tickets.states import FINAL_STATUSES, Status
 
 STATUS_VALUES = ", ".join(f"'{s.value}'" for s in Status)
 
@@ -73,7 +74,17 @@ class Ticket(db.Model):
     number: Mapped[int]
     reference: Mapped[str] = mapped_column(String(20), unique=True)  # "TECH-175"
     request_type_id: Mapped[int] = mapped_column(ForeignKey("request_type.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default=Status.OPEN)
+    # The stored strings are the values ("open"…), in a VARCHAR checked by `status_known`.
+    status: Mapped[Status] = mapped_column(
+        Enum(
+            Status,
+            native_enum=False,
+            create_constraint=False,
+            length=20,
+            values_callable=lambda states: [s.value for s in states],
+        ),
+        default=Status.OPEN,
+    )
     summary: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text)  # the assistant's diagnosis
 
@@ -134,16 +145,24 @@ class Ticket(db.Model):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     @property
-    def status_enum(self) -> Status:
-        return Status(self.status)
-
-    @property
     def is_final(self) -> bool:
-        return self.status_enum in FINAL_STATUSES
+        return self.status in FINAL_STATUSES
 
     @property
     def in_inventory(self) -> bool:
         return self.equipment_id is not None
+
+    @property
+    def current_visit(self) -> Intervention | None:
+        """The visit planned in this round and neither finished nor called off."""
+        for intervention in reversed(self.interventions):
+            if (
+                intervention.round == self.round
+                and intervention.finished_at is None
+                and intervention.cancelled_at is None
+            ):
+                return intervention
+        return None
 
     def __repr__(self) -> str:
         return f"<Ticket {self.reference} {self.status}>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -24,10 +25,17 @@ class Role(StrEnum):
 
     @property
     def label(self) -> str:
-        from app.auth.roles import ROLE_LABELS
-
         return ROLE_LABELS[self]
 
+
+# Role names as people read them.
+ROLE_LABELS = {
+    Role.ASSISTANT: _l("Assistant·e à la maintenance EN"),
+    Role.COORDINATOR: _l("Suivi des fournisseurs"),
+    Role.SUPPLIER: _l("Fournisseur"),
+    Role.TEACHER: _l("Enseignant·e"),
+    Role.ADMIN: _l("Administrateur·rice"),
+}
 
 ROLE_VALUES = tuple(r.value for r in Role)
 

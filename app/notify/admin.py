@@ -16,7 +16,6 @@ page call them.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -61,11 +60,9 @@ _REFERENCE = re.compile(r"^[A-Za-z]{2,10}-[0-9]{1,9}$")
 
 
 def stuck_minutes() -> int:
-    """RELAIS_OUTBOX_STUCK_MINUTES: the app config first, then the environment, then 15."""
+    """RELAIS_OUTBOX_STUCK_MINUTES of the app's config (app.config reads the environment)."""
     value = current_app.config.get("RELAIS_OUTBOX_STUCK_MINUTES")
-    if value in (None, ""):
-        value = os.environ.get("RELAIS_OUTBOX_STUCK_MINUTES") or STUCK_MINUTES_DEFAULT
-    return max(1, int(value))
+    return max(1, int(value if value not in (None, "") else STUCK_MINUTES_DEFAULT))
 
 
 # ------------------------------------------------------------------ the admins' list

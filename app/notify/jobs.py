@@ -40,6 +40,7 @@ from app.extensions import db
 from app.jobs import job_context
 from app.models import OutboxMessage, OutboxStatus
 from app.models.types import utcnow
+from app.notify.digest import compose
 from app.notify.outbox import digest_seconds, max_attempts, retry_intervals
 from app.notify.transport import PermanentFailure, deliver
 
@@ -48,6 +49,17 @@ log = logging.getLogger(__name__)
 
 def _due(now: datetime):
     return or_(OutboxMessage.send_after.is_(None), OutboxMessage.send_after <= now)
+
+
+def _claimed(now: datetime, *, merged_into_id: int | None) -> dict:
+    """The columns of a claimed row: sending, one more attempt (the first row of a digest, or
+    one merged into it)."""
+    return {
+        "status": OutboxStatus.SENDING,
+        "claimed_at": now,
+        "attempts": OutboxMessage.attempts + 1,
+        "merged_into_id": merged_into_id,
+    }
 
 
 def claim(message_id: int, now: datetime) -> list[int] | str:
@@ -59,12 +71,7 @@ def claim(message_id: int, now: datetime) -> list[int] | str:
             OutboxMessage.status == OutboxStatus.PENDING,
             _due(now),
         )
-        .values(
-            status=OutboxStatus.SENDING,
-            claimed_at=now,
-            attempts=OutboxMessage.attempts + 1,
-            merged_into_id=None,
-        )
+        .values(**_claimed(now, merged_into_id=None))
         .execution_options(synchronize_session=False)
     ).rowcount
     if won != 1:
@@ -98,12 +105,7 @@ def claim(message_id: int, now: datetime) -> list[int] | str:
                 db.session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_(others))
-                    .values(
-                        status=OutboxStatus.SENDING,
-                        claimed_at=now,
-                        attempts=OutboxMessage.attempts + 1,
-                        merged_into_id=message_id,
-                    )
+                    .values(**_claimed(now, merged_into_id=message_id))
                     .execution_options(synchronize_session=False)
                 )
                 ids += others
@@ -190,8 +192,6 @@ def send_outbox_message(message_id: int, *, now: datetime | None = None) -> str:
             if len(rows) == 1:
                 deliver(primary)
             else:
-                from app.notify.digest import compose
-
                 deliver(compose(primary, rows))
         except PermanentFailure as exc:
             db.session.rollback()

@@ -13,7 +13,6 @@ together. Messages without a ticket (invitations, password resets) leave at once
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -21,6 +20,7 @@ from flask import current_app, render_template
 from rq import Retry
 from sqlalchemy import func, select
 
+from app.config import seconds_list
 from app.extensions import db
 from app.jobs import enqueue, enqueue_in
 from app.models import OutboxMessage, OutboxStatus
@@ -36,10 +36,8 @@ FOLLOWER_LAG_SECONDS = 5
 
 
 def setting(name: str, default):
-    """A delivery setting: the app config first, then the environment, then the default."""
+    """A delivery setting of the app's config (app.config reads the environment)."""
     value = current_app.config.get(name)
-    if value is None:
-        value = os.environ.get(name)
     return default if value is None or value == "" else value
 
 
@@ -49,11 +47,8 @@ def digest_seconds() -> int:
 
 def retry_intervals() -> list[int]:
     """Seconds between a failed attempt and the next (RELAIS_SEND_RETRY_INTERVALS)."""
-    raw = setting("RELAIS_SEND_RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS)
-    if isinstance(raw, str):
-        raw = [part for part in raw.replace(";", ",").split(",") if part.strip()]
-    intervals = [max(0, int(part)) for part in raw]
-    return intervals or [int(part) for part in DEFAULT_RETRY_INTERVALS.split(",")]
+    intervals = seconds_list(setting("RELAIS_SEND_RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS))
+    return intervals or seconds_list(DEFAULT_RETRY_INTERVALS)
 
 
 def max_attempts() -> int:

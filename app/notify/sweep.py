@@ -15,7 +15,6 @@ unreachable nothing is queued and the rows stay pending for the next run: never 
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -37,13 +36,9 @@ INTERRUPTED = "Envoi interrompu (worker arrêté en cours d’envoi) : remis en 
 
 
 def setting(name: str, default: int) -> int:
-    """An integer setting: the app's config, else the environment, else `default`."""
+    """An integer setting of the app's config (app.config reads the environment)."""
     value = current_app.config.get(name)
-    if value in (None, ""):
-        value = os.environ.get(name)
-    if value in (None, ""):
-        return default
-    return int(value)
+    return default if value in (None, "") else int(value)
 
 
 def sweep_outbox(now: datetime | None = None) -> dict:

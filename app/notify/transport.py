@@ -16,6 +16,7 @@ from flask import current_app
 from flask_mail import BadHeaderError, Connection, Message, sanitize_address, sanitize_addresses
 
 from app.core.input import clean_text
+from app.devmail.mailbox import store
 from app.models import OutboxMessage
 
 
@@ -101,8 +102,6 @@ def encode(message: OutboxMessage | Outgoing) -> tuple[str, list[str], bytes]:
 def deliver(message: OutboxMessage | Outgoing) -> None:
     sender, recipients, raw = encode(message)
     if not current_app.config.get("MAIL_SERVER"):
-        from app.devmail.mailbox import store
-
         store(raw)
         return
     try:

@@ -14,6 +14,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.extensions import db
 from app.scheduling.registry import PERIODIC_JOBS
 from app.scheduling.runner import JobRun, run_due
 
@@ -119,7 +120,8 @@ def cron_command(check_every: int) -> None:
     Un seul processus de ce type. Redis injoignable : il l’attend, puis remet tous les travaux
     en file dès son retour, sans redémarrage.
     """
-    from app.scheduling import cron  # RQ's cron machinery, for this command only
+    # Imported here for start-up time: RQ's cron machinery serves this command only.
+    from app.scheduling import cron
 
     url = current_app.config["REDIS_URL"]
     if not url:
@@ -142,8 +144,6 @@ def tick_command(every: int) -> None:
 
     Chaque travail tourne à son propre intervalle (voir `flask jobs list`), arrondi au passage.
     """
-    from app.extensions import db
-
     stop = threading.Event()
 
     def _request_stop(signum, frame):

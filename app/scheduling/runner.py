@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import has_app_context
 
+from app.extensions import db
 from app.scheduling.registry import PERIODIC_JOBS, PeriodicJob
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,6 @@ def run_job(job: PeriodicJob, now: datetime | None = None) -> JobRun:
     except Exception as exc:
         log.exception("Periodic job %s (%s) failed", job.name, job.func)
         if has_app_context():
-            from app.extensions import db
-
             db.session.rollback()  # the next job starts from a clean session
         return JobRun(job, False, error=f"{type(exc).__name__}: {exc}", seconds=_since(started))
     return JobRun(job, True, result=result, seconds=_since(started))

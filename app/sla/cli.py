@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from app.core.cli import CommandError
 from app.extensions import db
 from app.sla.calendar import FWB, SCHOOL_CALENDARS
+from app.sla.holidays import HolidayError, all_periods, import_file, import_packaged
 
 holidays_cli = AppGroup(
     "holidays",
@@ -33,8 +34,6 @@ def import_command(path: str | None, calendar: str) -> None:
     """Importe un fichier iCalendar (.ics) de congés scolaires dans un calendrier ; sans PATH,
     charge toutes les années fournies avec Relais (FWB et DG) puis calcule, selon les règles,
     les années suivantes comme provisoires."""
-    from app.sla.holidays import HolidayError, import_file, import_packaged
-
     source = Path(path) if path else None
     if source is not None:
         click.echo(_("Import de %(path)s", path=str(source)))
@@ -72,8 +71,6 @@ def import_command(path: str | None, calendar: str) -> None:
 )
 def list_command(calendar: str) -> None:
     """Affiche les périodes de congés scolaires d'un calendrier, les plus récentes d'abord."""
-    from app.sla.holidays import all_periods
-
     periods = all_periods(calendar)
     if not periods:
         click.echo(_("Aucune période de congés scolaires n'est enregistrée."))

@@ -20,8 +20,9 @@ Times are counted on the calendar of the supplier a clock measures (the ticket's
 the supplier holding the ticket, or the default calendar when none does), with the school
 calendar of the ticket's site: app.sla.loading.
 
-The functions below the line "rules" are called by the ticket service inside its transaction:
-they add and change rows, never commit. The small functions above it are pure.
+The functions below the line "rules" are called inside the ticket service's transaction (by
+app.sla.pauses, and by app.sla.reactions, which follows each event's `clocks`): they add and
+change rows, never commit. The small functions above it are pure.
 """
 
 from __future__ import annotations
@@ -32,10 +33,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import RequestType, ServiceClock, Supplier, Ticket, TicketEvent, TicketPause
+from app.models import RequestType, ServiceClock, Supplier, Ticket, TicketPause
 from app.sla.calendar import BusinessCalendar
 from app.sla.loading import calendar_for
-from app.tickets.workflow import Action
 
 PLAN, RESOLVE = "plan", "resolve"
 KINDS = (PLAN, RESOLVE)
@@ -191,14 +191,7 @@ def refresh_due_times(ticket: Ticket) -> None:
             clock.due_at = due_time(clock, calendar_of(ticket, clock))
 
 
-def on_created(ticket: Ticket, now: datetime) -> None:
-    """A new ticket: its own clocks, and its supplier's if it has one."""
-    start_clocks(ticket, None, now)
-    if ticket.supplier_id is not None:
-        start_clocks(ticket, ticket.supplier_id, now)
-
-
-def _end_pause(ticket: Ticket, pause: TicketPause | None, actor_id: int | None, now) -> None:
+def end_pause(ticket: Ticket, pause: TicketPause | None, actor_id: int | None, now) -> None:
     if pause is not None:
         pause.ended_at = now
         pause.ended_by_id = actor_id
@@ -208,44 +201,4 @@ def stop_all(ticket: Ticket, now: datetime, outcome: str, *, actor_id: int | Non
     """The round ends without reaching the targets (cancelled, closed): stop what runs."""
     pause = open_pause(ticket.id)
     stop_clocks(ticket, running_clocks(ticket.id), now, outcome, pause=pause)
-    _end_pause(ticket, pause, actor_id, now)
-
-
-def after_action(ticket: Ticket, action: Action, event: TicketEvent, now: datetime) -> None:
-    """What a workflow action does to the clocks (called once its effect is applied)."""
-    action = Action(action)
-    actor_id = event.actor_id if event.actor_id is not None else getattr(event.actor, "id", None)
-    data = event.data or {}
-    if action in (Action.PLAN, Action.FINISH, Action.FINISH_ON_SPOT):
-        kinds = {PLAN} if action == Action.PLAN else {PLAN, RESOLVE}
-        at = now
-        if action == Action.FINISH_ON_SPOT and data.get("at"):
-            at = min(now, datetime.fromisoformat(data["at"]))  # when the visit took place
-        pause = open_pause(ticket.id)
-        clocks = [c for c in running_clocks(ticket.id) if c.kind in kinds]
-        stop_clocks(ticket, clocks, at, pause=pause)
-        if RESOLVE in kinds:
-            # TERMINÉ: nothing runs any more, a pause has nothing left to hold.
-            _end_pause(ticket, pause, actor_id, now)
-    elif action == Action.REOPEN:
-        start_clocks(ticket, None, now)
-        if ticket.supplier_id is not None:
-            start_clocks(ticket, ticket.supplier_id, now)
-    elif action in (Action.SEND_BACK, Action.REASSIGN_SUPPLIER):
-        previous = data.get("previous_supplier_id")
-        pause = open_pause(ticket.id)
-        theirs = [
-            c
-            for c in running_clocks(ticket.id)
-            if c.supplier_id is not None and c.supplier_id != ticket.supplier_id
-        ]
-        if previous is not None:
-            theirs = [c for c in theirs if c.supplier_id == previous] or theirs
-        stop_clocks(ticket, theirs, now, REASSIGNED, pause=pause)
-        if ticket.supplier_id is not None:
-            start_clocks(ticket, ticket.supplier_id, now, paused=pause is not None)
-        refresh_due_times(ticket)
-    elif action == Action.CANCEL:
-        stop_all(ticket, now, CANCELLED, actor_id=actor_id)
-    elif action in (Action.APPROVE, Action.AUTO_CLOSE, Action.CLOSE_UNANSWERED):
-        stop_all(ticket, now, CLOSED, actor_id=actor_id)
+    end_pause(ticket, pause, actor_id, now)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.core.time import BRUSSELS
 from app.extensions import db
 from app.models import ServiceClock, Supplier, Ticket, TicketPause, User
 from app.models.types import utcnow
@@ -22,7 +23,7 @@ from app.sla import clocks, pauses, settings
 from app.sla.calendar import BusinessCalendar
 from app.sla.loading import calendar_for
 from app.tickets.events import pause_label
-from app.tickets.planning import BRUSSELS, LOCALE
+from app.tickets.planning import LOCALE
 
 # States of one clock, as the page shows them (each with a badge in words).
 RUNNING, SOON, LATE, PAUSED, MET, BREACHED, STOPPED = (
@@ -201,7 +202,7 @@ def clock_panel(ticket: Ticket, user: User, *, now: datetime | None = None) -> C
         ticket=ticket,
         pause=pause,
         pause_label=pause_label(pause.kind) if pause else "",
-        can_act=pauses.may_pause(user, ticket) and ticket.status_enum in pauses.PAUSABLE,
+        can_act=pauses.may_pause(user, ticket) and ticket.status in pauses.PAUSABLE,
         reminder_days=settings.reminder_days(),
         close_days=settings.close_days(),
         hours_text=_hours_text(cal),

@@ -28,7 +28,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -36,6 +35,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from app.core.input import clean_text, control_character
+from app.core.time import BRUSSELS
 from app.extensions import db
 from app.models.calendar import SchoolHoliday
 from app.models.school import Site
@@ -50,7 +50,6 @@ MAX_DAYS = 92
 # The rules fill the school years up to the one this far ahead (the next twelve months always
 # have dates, at least provisional ones).
 DERIVE_AHEAD = timedelta(days=2 * 365)
-BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 class HolidayError(Exception):

@@ -32,10 +32,14 @@ from app.models import ServiceClock, Site, Supplier, Ticket, TicketPause
 from app.models.types import utcnow
 from app.sla import clocks, pauses
 from app.sla.calendar import FWB, SCHOOL_CALENDARS, BusinessCalendar
+from app.sla.display import clock_line
+from app.sla.holidays import fill_provisional
 from app.sla.loading import calendar_for
 from app.sla.settings import close_days, reminder_days, warning_minutes
 from app.tickets import activity
 from app.tickets.events import EventKind
+from app.tickets.planning import to_local
+from app.tickets.service import close_unanswered as close
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +72,6 @@ def _ticket_calendar(ticket: Ticket) -> BusinessCalendar:
 
 
 def warning_text(ticket: Ticket, due: list[ServiceClock], now: datetime) -> str:
-    from app.sla.display import clock_line
-
     lines, seen = [], set()
     for clock in due:
         cal = clocks.calendar_of(ticket, clock)
@@ -84,9 +86,7 @@ def warn_ticket(ticket_id: int, clock_ids: list[int], now: datetime) -> bool:
     """One warning for the clocks of one ticket that are about to break; False if none is."""
     window = warning_minutes()
     with activity.change() as outbox:
-        ticket = db.session.execute(
-            select(Ticket).where(Ticket.id == ticket_id).with_for_update()
-        ).scalar_one()
+        ticket = activity.load_for_update(ticket_id)
         candidates = db.session.scalars(
             select(ServiceClock)
             .where(
@@ -164,9 +164,7 @@ def _business_days_passed(ticket: Ticket, started_at: datetime, now: datetime, d
 def remind_school(pause_id: int, ticket_id: int, now: datetime) -> bool:
     days = reminder_days()
     with activity.change() as outbox:
-        ticket = db.session.execute(
-            select(Ticket).where(Ticket.id == ticket_id).with_for_update()
-        ).scalar_one()
+        ticket = activity.load_for_update(ticket_id)
         question = db.session.scalar(
             select(TicketPause)
             .where(TicketPause.id == pause_id)
@@ -190,8 +188,6 @@ def send_reminders(now: datetime) -> int:
 
 
 def close_unanswered(now: datetime) -> int:
-    from app.tickets.service import close_unanswered as close
-
     days = close_days()
     rows = _open_questions(now, days)
 
@@ -240,9 +236,6 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
 def extend_school_holidays(now: datetime | None = None) -> dict[str, int]:
     """Daily: give every school calendar provisional dates (derived from its rules) for the
     school years ahead that have none yet, so that the calendars never run out."""
-    from app.sla.holidays import fill_provisional
-    from app.tickets.planning import to_local
-
     with job_context():
         today = to_local(now or utcnow()).date()
         added = 0

@@ -57,7 +57,7 @@ def may_pause(user: User, ticket: Ticket) -> bool:
 def _check(actor: User, ticket: Ticket) -> None:
     if not may_pause(actor, ticket):
         raise Forbidden(NOT_ALLOWED)
-    if ticket.status_enum not in PAUSABLE:
+    if ticket.status not in PAUSABLE:
         raise Forbidden(WRONG_STATE)
 
 

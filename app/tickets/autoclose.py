@@ -17,10 +17,8 @@ decided again under the ticket's row lock.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -28,76 +26,34 @@ from app.extensions import db
 from app.jobs import job_context
 from app.models import RequestType, Ticket, TicketEvent
 from app.models.types import utcnow
-from app.tickets import activity
+from app.tickets import activity, service
+from app.tickets.deadlines import (
+    DEFAULT_DAYS,
+    DEFAULT_REMINDER_DAYS,
+    add_school_days,
+    calendar_of,
+    counts_school_days,
+    due_at,
+    reminder_at,
+    reminder_days,
+)
 from app.tickets.events import EventKind
 from app.tickets.workflow import Status
 
+__all__ = [
+    "DEFAULT_DAYS",
+    "DEFAULT_REMINDER_DAYS",
+    "add_school_days",
+    "due_at",
+    "reminder_at",
+    "reminder_days",
+    "run_due",
+    "send_reminder",
+]
+
 log = logging.getLogger(__name__)
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
-DEFAULT_DAYS = 15
-DEFAULT_REMINDER_DAYS = 3
 REMINDER_KIND = EventKind.AUTO_CLOSE_REMINDER
-# A calendar without a single school day in this many days is a configuration error.
-_MAX_SEARCH_DAYS = 3 * 366
-
-
-def reminder_days() -> int:
-    return int(current_app.config.get("RELAIS_AUTO_CLOSE_REMINDER_DAYS", DEFAULT_REMINDER_DAYS))
-
-
-def _days(request_type: RequestType | None) -> int:
-    return (request_type.auto_close_days if request_type else None) or DEFAULT_DAYS
-
-
-def _counts_school_days(ticket: Ticket) -> bool:
-    return bool(ticket.request_type and ticket.request_type.auto_close_school_days)
-
-
-def _calendar_of(ticket: Ticket, calendar):
-    if calendar is not None:
-        return calendar
-    from app.sla.loading import calendar_for  # the business calendar (app.sla)
-
-    return calendar_for(ticket.supplier, site=ticket.site)
-
-
-def add_school_days(start: datetime, days: int, calendar) -> datetime:
-    """The instant `days` school days after `start`: the same Brussels wall-clock time on the
-    `days`-th school day after start's own day (with every day a school day: start + days)."""
-    local = start.astimezone(BRUSSELS)
-    day, counted, walked = local.date(), 0, 0
-    while counted < days:
-        day += timedelta(days=1)
-        walked += 1
-        if walked > _MAX_SEARCH_DAYS:
-            raise ValueError("the calendar has no school day in three years")
-        if calendar.is_school_day(day):
-            counted += 1
-    wall = datetime.combine(day, local.time().replace(tzinfo=None)).replace(tzinfo=BRUSSELS)
-    return wall.astimezone(UTC)
-
-
-def due_at(ticket: Ticket, calendar=None) -> datetime | None:
-    """When a finished ticket closes by itself (None when it is not TERMINÉ)."""
-    if ticket.status_enum != Status.DONE:
-        return None
-    days = _days(ticket.request_type)
-    start = ticket.status_changed_at
-    if _counts_school_days(ticket):
-        return add_school_days(start, days, _calendar_of(ticket, calendar))
-    return start + timedelta(days=days)
-
-
-def reminder_at(ticket: Ticket, calendar=None, *, due: datetime | None = None) -> datetime | None:
-    """When the teacher is reminded: RELAIS_AUTO_CLOSE_REMINDER_DAYS days before the closure
-    (None when not TERMINÉ, when the setting is 0, or when that falls before the finish)."""
-    due = due or due_at(ticket, calendar)
-    days = reminder_days()
-    if due is None or days <= 0:
-        return None
-    at = due - timedelta(days=days)
-    return at if at > ticket.status_changed_at else None
 
 
 # ------------------------------------------------------------------------------ the job
@@ -127,8 +83,6 @@ def _candidates(now: datetime) -> list[int]:
 
 
 def _run(now: datetime, calendar) -> dict:
-    from app.tickets import service
-
     counts = {"closed": 0, "reminded": 0, "failed": 0}
     calendars: dict = {}
     for ticket_id in _candidates(now):
@@ -139,14 +93,14 @@ def _run(now: datetime, calendar) -> dict:
                 .options(joinedload(Ticket.request_type), joinedload(Ticket.supplier))
                 .execution_options(populate_existing=True)
             )
-            if ticket is None or ticket.status_enum != Status.DONE:
+            if ticket is None or ticket.status != Status.DONE:
                 db.session.rollback()
                 continue
             cal = calendar
-            if cal is None and _counts_school_days(ticket):
+            if cal is None and counts_school_days(ticket):
                 key = ticket.supplier_id
                 if key not in calendars:
-                    calendars[key] = _calendar_of(ticket, None)
+                    calendars[key] = calendar_of(ticket, None)
                 cal = calendars[key]
             due = due_at(ticket, cal)
             if due is not None and due <= now:
@@ -184,12 +138,10 @@ def send_reminder(
     Recorded as an event (the activity shows it) without touching the ticket row, so that the
     version a person is looking at stays valid.
     """
-    from app.tickets.service import load_for_update
-
     with activity.change() as outbox:
-        ticket = load_for_update(ticket_id)
+        ticket = activity.load_for_update(ticket_id)
         if (
-            ticket.status_enum != Status.DONE
+            ticket.status != Status.DONE
             or ticket.round != expected_round
             or reminded(ticket.id, ticket.round)
         ):

@@ -103,21 +103,9 @@ def equipment_text(ticket: Ticket) -> str:
 # ------------------------------------------------------------------ interventions
 
 
-def current_intervention(ticket: Ticket) -> Intervention | None:
-    """The visit planned in this round and neither finished nor called off."""
-    for intervention in reversed(ticket.interventions):
-        if (
-            intervention.round == ticket.round
-            and intervention.finished_at is None
-            and intervention.cancelled_at is None
-        ):
-            return intervention
-    return None
-
-
 def approval_pending(ticket: Ticket) -> bool:
     """« 1 approbation nécessaire »: the work is done, the school has not answered yet."""
-    return ticket.status_enum == Status.DONE
+    return ticket.status == Status.DONE
 
 
 # ------------------------------------------------------------------ activity

@@ -8,7 +8,10 @@ stored strings never change). For each kind, `DESCRIPTIONS` holds:
   with (app.notify.preferences), and the notice a recipient reads instead of the headline;
 - whether its mail asks the contact's approval (the *Approuver* / *Rouvrir* links of
   app.mail_actions.links) or their answer to a question;
-- for a workflow action: the action, and the message the person who acted reads.
+- for a workflow action: the action, and the message the person who acted reads;
+- what it does to the service-level clocks (`clocks`, a ClockEffect: app.sla.reactions), to the
+  visit in the calendars (`calendar`: app.agenda.invitations), and whether it is an answer the
+  links of an approval mail give (`answers_approval`: app.mail_actions.answers).
 
 Pure: no database, no request (texts are translated when called). The layers read this table;
 tests/tickets/test_ticket_events.py checks that no kind is half-declared.
@@ -30,6 +33,25 @@ from app.tickets.workflow import Action, Status
 
 if TYPE_CHECKING:
     from app.models import Ticket, TicketEvent
+
+
+class ClockEffect(StrEnum):
+    """What an event does to the service-level clocks (docs/domain.md; app.sla.reactions)."""
+
+    START = "start"  # a new ticket: its own clocks, and its supplier's
+    RESTART = "restart"  # reopened: a new round, fresh clocks
+    PLANNED = "planned"  # « prise en compte » reached
+    FINISHED = "finished"  # both targets reached (on the spot: at the visit); a pause ends
+    SUPPLIER_CHANGED = "supplier_changed"  # the previous company's stop, the new one's start
+    CANCELLED = "cancelled"  # everything stops, « cancelled »
+    CLOSED = "closed"  # the round ends: everything still running stops, « closed »
+
+
+class CalendarMethod(StrEnum):
+    """What an event does to the visit in the calendars (iCalendar METHOD)."""
+
+    REQUEST = "REQUEST"  # the visit planned or moved: an invitation
+    CANCEL = "CANCEL"  # the visit called off (when the event says so): a cancellation
 
 
 class EventKind(StrEnum):
@@ -94,7 +116,7 @@ class EventKind(StrEnum):
     def success_message(self, ticket: Ticket, before: Status) -> str:
         """What the person who took the action reads, with the change of state if any."""
         text = self.description.success(ticket)
-        after = ticket.status_enum
+        after = ticket.status
         if after != before:
             text += " " + _(
                 "La demande est passée de « %(before)s » à « %(after)s ».",
@@ -136,6 +158,10 @@ class Description:
     success: Callable[[Ticket], str] | None = None
     # The action's form warns who its message goes to (the visit announcement).
     warns_recipients: bool = False
+    clocks: ClockEffect | None = None
+    calendar: CalendarMethod | None = None
+    # Approuver / Rouvrir: what the links of an approval mail may answer (once per message).
+    answers_approval: bool = False
 
 
 def _at(value: str | None) -> datetime | None:
@@ -203,6 +229,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         "new",
         teacher_notice="registered",
         notice="assigned_to_company",
+        clocks=ClockEffect.START,
     ),
     EventKind.COMMENT: Description(
         _said(_l("a commenté")),
@@ -223,6 +250,8 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         action=Action.PLAN,
         success=lambda t: _("L’intervention est planifiée."),
         warns_recipients=True,
+        clocks=ClockEffect.PLANNED,
+        calendar=CalendarMethod.REQUEST,
     ),
     EventKind.RESCHEDULE: Description(
         lambda e, s: _("a replanifié l’intervention au %(date)s à %(time)s", **_when(e)),
@@ -232,6 +261,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         action=Action.RESCHEDULE,
         success=lambda t: _("L’intervention est replanifiée."),
         warns_recipients=True,
+        calendar=CalendarMethod.REQUEST,
     ),
     EventKind.FINISH: Description(
         _said(_l("a terminé l’intervention")),
@@ -242,6 +272,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         asks_approval=True,
         action=Action.FINISH,
         success=lambda t: _("L’intervention est terminée : l’école est invitée à l’approuver."),
+        clocks=ClockEffect.FINISHED,
     ),
     EventKind.FINISH_ON_SPOT: Description(
         lambda e, s: _("a réalisé l’intervention sur place le %(date)s à %(time)s", **_when(e)),
@@ -254,6 +285,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         success=lambda t: _(
             "L’intervention sur place est enregistrée : l’école est invitée à l’approuver."
         ),
+        clocks=ClockEffect.FINISHED,
     ),
     EventKind.APPROVE: Description(
         _said(_l("a approuvé l’intervention")),
@@ -262,6 +294,8 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         "closing",
         action=Action.APPROVE,
         success=lambda t: _("Intervention approuvée."),
+        clocks=ClockEffect.CLOSED,
+        answers_approval=True,
     ),
     EventKind.REOPEN: Description(
         _said(_l("a rouvert la demande")),
@@ -270,6 +304,8 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         "closing",
         action=Action.REOPEN,
         success=lambda t: _("La demande est rouverte : la procédure recommence."),
+        clocks=ClockEffect.RESTART,
+        answers_approval=True,
     ),
     EventKind.AUTO_CLOSE: Description(
         _said(_l("Demande clôturée automatiquement, sans réponse de l’école")),
@@ -278,6 +314,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         "closing",
         body_in_sentence=True,
         action=Action.AUTO_CLOSE,
+        clocks=ClockEffect.CLOSED,
     ),
     # The approval request again: it always goes, like the first one.
     EventKind.AUTO_CLOSE_REMINDER: Description(
@@ -297,6 +334,8 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         "send_back_cancel",
         action=Action.SEND_BACK,
         success=lambda t: _("La demande est renvoyée à l’équipe EN."),
+        clocks=ClockEffect.SUPPLIER_CHANGED,
+        calendar=CalendarMethod.CANCEL,
     ),
     EventKind.REASSIGN_SUPPLIER: Description(
         lambda e, s: _(
@@ -310,6 +349,8 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         success=lambda t: _(
             "La demande est attribuée à %(name)s.", name=t.supplier.name if t.supplier else ""
         ),
+        clocks=ClockEffect.SUPPLIER_CHANGED,
+        calendar=CalendarMethod.CANCEL,
     ),
     EventKind.CANCEL: Description(
         _said(_l("a annulé la demande")),
@@ -318,6 +359,8 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         "send_back_cancel",
         action=Action.CANCEL,
         success=lambda t: _("La demande est annulée."),
+        clocks=ClockEffect.CANCELLED,
+        calendar=CalendarMethod.CANCEL,
     ),
     EventKind.ASSIGN_TECHNICIAN: Description(
         lambda e, s: _("a confié la demande à %(name)s", name=e.body),
@@ -382,6 +425,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         ("teacher", "supplier", "assistant", "participants"),
         "closing",
         action=Action.CLOSE_UNANSWERED,
+        clocks=ClockEffect.CLOSED,
     ),
 }
 

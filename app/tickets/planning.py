@@ -13,13 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 
+from app.core.time import BRUSSELS
 from app.sla.calendar import FWB, SchoolCalendar, public_holiday_name
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
 LOCALE = "fr_BE"
 
 

@@ -11,33 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-
-class Status(StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self]
-
-    @property
-    def is_final(self) -> bool:
-        return self in FINAL_STATUSES
-
-
-STATUS_LABELS = {
-    Status.OPEN: "OUVERT",
-    Status.IN_PROGRESS: "EN COURS",
-    Status.DONE: "TERMINÉ",
-    Status.CLOSED: "FERMÉ",
-    Status.CANCELLED: "ANNULÉ",
-}
-# The list's "Demandes ouvertes" and "Demandes fermées".
-OPEN_STATUSES = frozenset({Status.OPEN, Status.IN_PROGRESS, Status.DONE})
-FINAL_STATUSES = frozenset({Status.CLOSED, Status.CANCELLED})
+# The states live below the models (app.tickets.states); the callers may name them from here.
+from app.tickets.states import FINAL_STATUSES as FINAL_STATUSES
+from app.tickets.states import OPEN_STATUSES as OPEN_STATUSES
+from app.tickets.states import STATUS_LABELS as STATUS_LABELS
+from app.tickets.states import Status as Status
 
 
 class Actor(StrEnum):

@@ -47,7 +47,7 @@ def _finished(world, summary: str, serial: str) -> Ticket:
     )
     return apply_action(
         world.supplier_user, ticket.id, Action.FINISH, ActionInput(summary=summary), now=now
-    )
+    ).ticket
 
 
 def _answer_link(smtp_server, ticket: Ticket, label: str, base: str) -> str:

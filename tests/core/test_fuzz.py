@@ -144,7 +144,7 @@ def _advance(world, ticket, steps):
             values,
             version=ticket.version,
             now=now + timedelta(minutes=minutes),
-        )
+        ).ticket
     return ticket
 
 
@@ -183,7 +183,7 @@ def build_scene(app) -> Scene:
         for steps in ([], [plan], [plan, finish], [plan, finish, approve], [cancel])
     ]
     # Clocks paused on the visit's ticket (« Reprendre »).
-    tickets[1] = pause_clocks(world.supplier_user, tickets[1].id, "part", "Pièce commandée.")
+    tickets[1] = pause_clocks(world.supplier_user, tickets[1].id, "part", "Pièce commandée.").ticket
     ticket = tickets[0]
     attachment = store_upload(
         ticket, FileStorage(io.BytesIO(PNG), filename="photo.png"), world.assistant

@@ -469,7 +469,7 @@ def test_a_file_part_as_the_intervention_summary(app, world, action):
             ActionInput(planned_at=TOMORROW_10H),
             version=ticket.version,
             now=later(1),
-        )
+        ).ticket
     db.session.commit()
     client = signed_in(app, world.supplier_user)
     name = action.value

@@ -152,10 +152,7 @@ def _check_demo_tickets(users: dict[str, User], suppliers: list[Supplier]) -> No
         for t in tickets
         if t.status == Status.DONE
         and Action.APPROVE
-        in {
-            a.action
-            for a in available_actions(t.status_enum, actor_for(claire, t), has_supplier=True)
-        }
+        in {a.action for a in available_actions(t.status, actor_for(claire, t), has_supplier=True)}
     ]
     assert to_approve, "Claire Dumont has a finished visit to approve"
     for user in users.values():
@@ -169,7 +166,7 @@ def _check_demo_tickets(users: dict[str, User], suppliers: list[Supplier]) -> No
             in {
                 a.action
                 for a in available_actions(
-                    t.status_enum, actor_for(user, t), has_supplier=t.supplier_id is not None
+                    t.status, actor_for(user, t), has_supplier=t.supplier_id is not None
                 )
             }
         ]

@@ -65,10 +65,10 @@ def _finish(world, ticket: Ticket, at, summary="Alimentation de l’écran rempl
         Action.PLAN,
         ActionInput(planned_at=at - timedelta(hours=1)),
         now=at - DAY,
-    )
+    ).ticket
     return apply_action(
         world.supplier_user, ticket.id, Action.FINISH, ActionInput(summary=summary), now=at
-    )
+    ).ticket
 
 
 def _done(world, *, ago=timedelta(hours=1), **contact) -> Ticket:

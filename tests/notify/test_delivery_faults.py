@@ -131,7 +131,7 @@ def _plan(world, ticket, minutes=1):
         ActionInput(planned_at=TOMORROW_10H),
         version=ticket.version,
         now=later(minutes),
-    )
+    ).ticket
 
 
 def test_redis_stopped_during_a_transition_then_restarted(rig):

@@ -69,7 +69,7 @@ def _new_ticket(world, now):
 
 def _plan(world, ticket, now):
     values = ActionInput(planned_at=now + timedelta(days=1, hours=1))
-    return apply_action(world.supplier_user, ticket.id, Action.PLAN, values, now=now)
+    return apply_action(world.supplier_user, ticket.id, Action.PLAN, values, now=now).ticket
 
 
 def run_due(now: datetime) -> None:

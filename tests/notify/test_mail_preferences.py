@@ -246,7 +246,7 @@ def test_a_teacher_without_visit_mails_is_not_told_of_the_plan_but_of_the_rest(
         Action.PLAN,
         ActionInput(planned_at=TOMORROW_10H),
         now=later(5),
-    )
+    ).ticket
     assert _delivered(mail_app, smtp_server, "Intervention prévue") == [COORDINATOR, ASSISTANT]
     add_comment(world.supplier_user, ticket.id, "Je passe demain.", now=later(6))
     assert TEACHER in _delivered(mail_app, smtp_server, "commentaire")
@@ -269,7 +269,7 @@ def test_the_approval_request_reaches_a_teacher_who_turned_everything_off(mail_a
         Action.PLAN,
         ActionInput(planned_at=TOMORROW_10H),
         now=later(5),
-    )
+    ).ticket
     _delivered(mail_app, smtp_server, "Intervention prévue")
     apply_action(
         world.supplier_user, ticket.id, Action.FINISH, ActionInput(summary="Fait."), now=later(60)

@@ -47,7 +47,7 @@ def test_each_event_reaches_exactly_its_people(mail_app, smtp_server):
         Action.PLAN,
         ActionInput(planned_at=TOMORROW_10H),
         now=later(5),
-    )
+    ).ticket
     assert _delivered(mail_app, smtp_server, "Intervention prévue") == [
         TEACHER,
         COORDINATOR,
@@ -59,7 +59,7 @@ def test_each_event_reaches_exactly_its_people(mail_app, smtp_server):
         Action.RESCHEDULE,
         ActionInput(planned_at=later(60 * 30)),
         now=later(6),
-    )
+    ).ticket
     assert _delivered(mail_app, smtp_server, "replanifiée") == [TEACHER, COORDINATOR, ASSISTANT]
 
     ticket = apply_action(
@@ -68,12 +68,12 @@ def test_each_event_reaches_exactly_its_people(mail_app, smtp_server):
         Action.FINISH,
         ActionInput(summary="Alimentation remplacée."),
         now=later(60),
-    )
+    ).ticket
     assert _delivered(mail_app, smtp_server, "1 approbation") == [TEACHER, COORDINATOR, ASSISTANT]
 
     ticket = apply_action(
         world.teacher, ticket.id, Action.REOPEN, ActionInput(reason="Toujours noir."), now=later(70)
-    )
+    ).ticket
     assert _delivered(mail_app, smtp_server, "rouverte") == [COORDINATOR, ASSISTANT, SUPPLIER_REF]
 
     add_comment(world.supplier_user, ticket.id, "Je repasse jeudi.", now=later(71))
@@ -86,7 +86,7 @@ def test_each_event_reaches_exactly_its_people(mail_app, smtp_server):
         Action.SEND_BACK,
         ActionInput(reason="Pas notre lot."),
         now=later(80),
-    )
+    ).ticket
     assert _delivered(mail_app, smtp_server, "renvoyée") == [COORDINATOR, ASSISTANT]
 
     ticket = apply_action(
@@ -95,7 +95,7 @@ def test_each_event_reaches_exactly_its_people(mail_app, smtp_server):
         Action.REASSIGN_SUPPLIER,
         ActionInput(supplier_id=world.other_supplier.id),
         now=later(90),
-    )
+    ).ticket
     # No visit was planned: the new company only (the assistant acted).
     assert _delivered(mail_app, smtp_server, "attribuée") == [OTHER_REF]
 
@@ -105,7 +105,7 @@ def test_each_event_reaches_exactly_its_people(mail_app, smtp_server):
         Action.CANCEL,
         ActionInput(reason="Doublon de TECH-9."),
         now=later(100),
-    )
+    ).ticket
     assert _delivered(mail_app, smtp_server, "annulée") == [TEACHER, OTHER_REF]
 
 
@@ -120,7 +120,7 @@ def test_mute_is_respected_but_not_for_the_approval_request(mail_app, smtp_serve
         Action.PLAN,
         ActionInput(planned_at=TOMORROW_10H),
         now=later(5),
-    )
+    ).ticket
     assert TEACHER not in _delivered(mail_app, smtp_server, "Intervention prévue")
     apply_action(
         world.supplier_user, ticket.id, Action.FINISH, ActionInput(summary="Fait."), now=later(60)

@@ -57,7 +57,7 @@ def new_ticket(world, now=FRIDAY_16H, **overrides):
 
 
 def act(who, ticket, action, now, **values):
-    return apply_action(who, ticket.id, action, ActionInput(**values), now=now)
+    return apply_action(who, ticket.id, action, ActionInput(**values), now=now).ticket
 
 
 def clocks_of(ticket, **where) -> dict[tuple, ServiceClock]:

@@ -220,7 +220,7 @@ def test_closed_after_seven_business_days_without_an_answer(make_app, smtp_serve
             Action.PLAN,
             ActionInput(planned_at=at(20, 10)),
             now=at(9, 9),
-        )
+        ).ticket
         ask_school(world.supplier_user, ticket.id, "Le local est-il accessible ?", now=MONDAY_10H)
         drain_queue(app)
         smtp_server.messages.clear()

@@ -118,5 +118,5 @@ def ticket_in(world: World, status: str, **overrides) -> Ticket:
     for minutes, (who, action, values) in enumerate(steps, start=1):
         ticket = apply_action(
             who, ticket.id, action, values, version=ticket.version, now=later(minutes)
-        )
+        ).ticket
     return ticket

@@ -68,10 +68,10 @@ def _finish_at(world, ticket: Ticket, at: datetime, summary="Alimentation rempla
         Action.PLAN,
         ActionInput(planned_at=at - timedelta(hours=1)),
         now=at - DAY,
-    )
+    ).ticket
     return apply_action(
         world.supplier_user, ticket.id, Action.FINISH, ActionInput(summary=summary), now=at
-    )
+    ).ticket
 
 
 def _outbox(ticket_id: int, kind: str) -> list[OutboxMessage]:

@@ -55,7 +55,7 @@ def test_simultaneous_finish_and_approve_yield_one_transition_each(app, with_ver
         Action.PLAN,
         ActionInput(planned_at=TOMORROW_10H),
         now=later(5),
-    )
+    ).ticket
     version = ticket.version if with_version else None
     ticket_id, supplier_id, teacher_id = ticket.id, world.supplier_user.id, world.teacher.id
 

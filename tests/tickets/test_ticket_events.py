@@ -90,7 +90,7 @@ def test_every_action_a_person_takes_has_a_form_and_a_success_message():
 def test_every_action_with_a_form_has_its_success_message_and_its_fields(app, action):
     kind = EventKind.of_action(action)
     ticket = SimpleNamespace(
-        status_enum=Status.DONE,
+        status=Status.DONE,
         supplier=SimpleNamespace(name="Infotech"),
         technician=SimpleNamespace(full_name="Paul Lambert"),
         assignee=SimpleNamespace(full_name="Claire Dumont"),

@@ -54,13 +54,13 @@ def plan(world, ticket, by=None):
         Action.PLAN,
         ActionInput(planned_at=TOMORROW_10H),
         now=later(5),
-    )
+    ).ticket
 
 
 def finish(world, ticket):
     return apply_action(
         world.supplier_user, ticket.id, Action.FINISH, ActionInput(summary="Réparé."), now=later(9)
-    )
+    ).ticket
 
 
 HTMX = {"HX-Request": "true"}
@@ -164,13 +164,13 @@ def test_open_closed_and_all(world, client, login):
     done = finish(world, plan(world, new(world, "Terminé", days_ago=3)))
     closed = apply_action(
         world.teacher, finish(world, plan(world, new(world, "Fermé", days_ago=2))).id, "approve"
-    )
+    ).ticket
     cancelled = apply_action(
         world.assistant,
         new(world, "Annulé", days_ago=1).id,
         Action.CANCEL,
         ActionInput(reason="Doublon"),
-    )
+    ).ticket
     db.session.commit()
     login(world.supplier_user)
     expected_open = [done.reference, in_progress.reference, opened.reference]  # newest first

@@ -103,7 +103,7 @@ def test_another_company_never_sees_the_first_ones_messages(app, world):
         ActionInput(supplier_id=world.other_supplier.id),
         version=ticket.version,
         now=later(5),
-    )
+    ).ticket
     brabant = signed_in(app, world.other_supplier_user)
     html = section(brabant, ticket)
     assert recipients(html) == [BRABANT]

@@ -37,7 +37,7 @@ def _plan(world, ticket, by=None, when=TOMORROW_10H):
         ActionInput(planned_at=when),
         version=ticket.version,
         now=later(5),
-    )
+    ).ticket
 
 
 def test_references_are_numbered_per_category(world):
@@ -97,7 +97,7 @@ def test_full_procedure_and_its_mails(world):
         ActionInput(summary="Alimentation remplacée."),
         version=ticket.version,
         now=later(60),
-    )
+    ).ticket
     assert ticket.status == Status.DONE
     assert ticket.interventions[0].summary == "Alimentation remplacée."
     assert _outbox(ticket, "finish") == [
@@ -108,7 +108,7 @@ def test_full_procedure_and_its_mails(world):
 
     ticket = apply_action(
         world.teacher, ticket.id, Action.APPROVE, version=ticket.version, now=later(90)
-    )
+    ).ticket
     assert ticket.status == Status.CLOSED
     assert ticket.closed_at == later(90)
     assert _outbox(ticket, "approve") == ["quentin@relais.example.com", "support@meuse.example.com"]
@@ -126,7 +126,7 @@ def test_reopening_starts_over(world):
         ActionInput(summary="Fait."),
         version=ticket.version,
         now=later(60),
-    )
+    ).ticket
     with pytest.raises(TicketError) as excinfo:
         apply_action(
             world.teacher,
@@ -144,7 +144,7 @@ def test_reopening_starts_over(world):
         ActionInput(reason="Toujours noir."),
         version=ticket.version,
         now=later(70),
-    )
+    ).ticket
     assert (ticket.status, ticket.round) == (Status.OPEN, 2)
     assert _outbox(ticket, "reopen") == [
         "olivier@relais.example.com",
@@ -201,7 +201,7 @@ def test_send_back_leaves_no_supplier(world):
         ActionInput(reason="Pas notre matériel."),
         version=ticket.version,
         now=later(5),
-    )
+    ).ticket
     assert (ticket.status, ticket.supplier) == (Status.OPEN, None)
     assert _outbox(ticket, "send_back") == [
         "olivier@relais.example.com",
@@ -221,7 +221,7 @@ def test_reassignment_reaches_the_new_supplier_even_when_muted(world):
         ActionInput(supplier_id=world.other_supplier.id),
         version=ticket.version,
         now=later(10),
-    )
+    ).ticket
     assert (ticket.status, ticket.supplier) == (Status.OPEN, world.other_supplier)
     assert ticket.interventions[0].cancelled_at == later(10)
     # The visit was planned: the old company and the teacher hear of it too.
@@ -246,7 +246,7 @@ def test_switched_off_participants_get_nothing_but_the_approval_request(world):
         ActionInput(summary="Fait."),
         version=ticket.version,
         now=later(60),
-    )
+    ).ticket
     assert _outbox(ticket, "finish") == ["claire@ecole.example.com", "olivier@relais.example.com"]
 
 

@@ -13,11 +13,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_htmx import make_response
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.core.htmx import wants_fragment
-from app.extensions import db
-from app.models import TicketEvent
 from app.sla.loading import school_days
 from app.tickets import planning, service
 from app.tickets.action_forms import ACTION_FORMS, ActionForm, VisitForm, fill_choices
@@ -25,7 +22,7 @@ from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFou
 from app.tickets.events import EventKind
 from app.tickets.permissions import actor_for, can_view
 from app.tickets.views import bp, get_ticket_or_404
-from app.tickets.views.page import action_options, checked_uploads, done, respond, store_all
+from app.tickets.views.page import action_options, checked_uploads, done, respond
 from app.tickets.workflow import TRANSITIONS, Action, WorkflowError, check
 
 VISIT_ACTIONS = frozenset({Action.PLAN, Action.RESCHEDULE})
@@ -49,16 +46,6 @@ def _forbidden(ticket, message: str):
     return respond(ticket, status=403, notice=message, notice_kind="error")
 
 
-def _last_event(ticket, user) -> TicketEvent | None:
-    """The event the action just recorded (its photos belong to it)."""
-    return db.session.scalar(
-        select(TicketEvent)
-        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.actor_id == user.id)
-        .order_by(TicketEvent.id.desc())
-        .limit(1)
-    )
-
-
 @bp.route("/<reference>/actions/<action>", methods=["POST"])
 @login_required
 def act(reference: str, action: str):
@@ -75,7 +62,7 @@ def act(reference: str, action: str):
     try:
         check(
             action,
-            ticket.status_enum,
+            ticket.status,
             actor_for(current_user, ticket),
             has_supplier=ticket.supplier_id is not None,
         )
@@ -90,12 +77,12 @@ def act(reference: str, action: str):
         if warning and not form.confirm_weekend.data:
             form.weekend_warning = warning
             return respond(ticket, status=422, bound=form)
-    before = ticket.status_enum
+    before = ticket.status
     try:
         # Photos are checked before the action: never a transition with half its files.
         photos = checked_uploads(form.photos) if hasattr(form, "photos") else []
-        ticket = service.apply_action(
-            current_user, ticket.id, action, form.values(), version=version
+        event = service.apply_action(
+            current_user, ticket.id, action, form.values(), version=version, photos=photos
         )
     except TicketNotFound:
         abort(404)
@@ -106,8 +93,7 @@ def act(reference: str, action: str):
     except TicketError as exc:
         form.add_error(exc.field, exc.message)
         return respond(ticket, status=422, bound=form)
-    if photos:
-        store_all(ticket, photos, _last_event(ticket, current_user))
+    ticket = event.ticket
     message = EventKind.of_action(action).success_message(ticket, before)
     if not can_view(current_user, ticket):
         # Sent back to the EN team: the company no longer sees the ticket; back to the list.

@@ -19,7 +19,6 @@ from app.auth.roles import EN_STAFF, can_invite
 from app.auth.service import find_user_by_email
 from app.core.htmx import wants_fragment
 from app.directory.permissions import can_open_device_history, can_view_supplier
-from app.extensions import db
 from app.models import Role, Ticket
 from app.models.types import utcnow
 from app.notify import admin as notify_admin
@@ -84,7 +83,7 @@ def blank_form(action: Action, ticket: Ticket) -> ActionForm:
     form = ACTION_FORMS[action](formdata=None, prefix=action.value, version=ticket.version)
     fill_choices(form, action_options(action, ticket))
     if isinstance(form, RescheduleForm):
-        visit = display.current_intervention(ticket)
+        visit = ticket.current_visit
         if visit is not None:
             local = planning.to_local(visit.planned_at)
             form.planned_date.data, form.planned_time.data = local.date(), local.time()
@@ -122,7 +121,7 @@ def page_context(
     user = current_user._get_current_object()
     actor = actor_for(user, ticket)
     transitions = _ordered(
-        available_actions(ticket.status_enum, actor, has_supplier=ticket.supplier_id is not None)
+        available_actions(ticket.status, actor, has_supplier=ticket.supplier_id is not None)
     )
     forms: dict[str, ActionForm] = {}
     for transition in transitions:
@@ -162,7 +161,7 @@ def page_context(
         ),
         "equipment_text": display.equipment_text(ticket),
         "device_link": _device_link(ticket, user),
-        "visit": display.current_intervention(ticket),
+        "visit": ticket.current_visit,
         "approval_pending": display.approval_pending(ticket),
         "participants": display.participants(ticket),
         "notify_on": display.notifications_on(ticket, user),
@@ -236,15 +235,6 @@ def checked_uploads(field) -> list[attachments.Upload]:
     return [attachments.check_upload(f) for f in files]
 
 
-def store_all(ticket: Ticket, uploads: list[attachments.Upload], event, *, internal=False):
-    """Store checked uploads for `event` and commit (the event itself is already committed)."""
-    if not uploads:
-        return
-    for upload in uploads:
-        attachments.store_upload(ticket, upload, current_user, internal=internal, event=event)
-    db.session.commit()
-
-
 @bp.route("/<reference>/commentaires", methods=["POST"])
 @login_required
 def comment(reference: str):
@@ -254,15 +244,14 @@ def comment(reference: str):
     if form.validate():
         try:
             uploads = checked_uploads(form.files)
-            event = service.add_comment(
-                current_user, ticket.id, form.body.data or "", internal=internal
+            service.add_comment(
+                current_user, ticket.id, form.body.data or "", internal=internal, files=uploads
             )
         except TicketNotFound:
             abort(404)
         except TicketError as exc:
             _field_error(form, exc, default="body")
         else:
-            store_all(ticket, uploads, event, internal=internal)
             message = _("Commentaire interne ajouté.") if internal else _("Commentaire ajouté.")
             return done(ticket, message, main="comment_form", anchor="activite")
     return respond(ticket, main="comment_form", status=422, comment_form=form)

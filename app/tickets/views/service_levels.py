@@ -64,7 +64,7 @@ def _allowed_or_403(ticket: Ticket):
 
 def _apply(ticket: Ticket, form: ClockForm, name: str, change, message: str):
     try:
-        ticket = change()
+        ticket = change().ticket
     except TicketNotFound:
         abort(404)
     except StaleTicket:

@@ -1,0 +1,99 @@
+"""Comments, the « Notifications » switch, and sharing a ticket (« Partagé avec »)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from app.auth.roles import EN_STAFF
+from app.models import Participant, Role, Ticket, TicketEvent, User
+from app.models.types import utcnow
+from app.sla import pauses as sla_pauses
+from app.tickets.attachments import Upload
+from app.tickets.errors import Forbidden, TicketError
+from app.tickets.events import EventKind
+from app.tickets.service.common import (
+    ensure_participant,
+    record,
+    required,
+    store_files,
+    ticket_change,
+    visible_locked,
+)
+
+
+def add_comment(
+    actor: User,
+    ticket_id: int,
+    body: str,
+    *,
+    internal: bool = False,
+    now: datetime | None = None,
+    files: Sequence[Upload] = (),
+) -> TicketEvent:
+    """A comment (internal: for EN staff only), with its files (already checked) stored in the
+    same change."""
+    now = now or utcnow()
+    with ticket_change() as outbox:
+        ticket = visible_locked(actor, ticket_id)
+        body = required(body, "body", "Écrivez votre commentaire.")
+        if internal and actor.role not in EN_STAFF:
+            raise Forbidden("Seule l’équipe EN écrit des commentaires internes.")
+        event = record(ticket, actor, EventKind.COMMENT, body=body, now=now, internal=internal)
+        store_files(ticket, actor, event, files, field="attachments")
+        # The school's answer to a question resumes the clocks (app.sla.pauses).
+        resumed = None if internal else sla_pauses.on_comment(actor, ticket, now)
+        ticket.updated_at = now
+        outbox.announce(ticket, event, actor)
+        if resumed is not None:
+            outbox.announce(ticket, resumed, actor)
+    return event
+
+
+def set_notifications(actor: User, ticket_id: int, on: bool, *, now=None) -> Participant:
+    """Switch this ticket's mails on or off for `actor` (its « Notifications » switch)."""
+    now = now or utcnow()
+    with ticket_change():
+        ticket = visible_locked(actor, ticket_id)
+        participant = ensure_participant(ticket, actor, actor, now)
+        participant.notify = on
+    return participant
+
+
+def share(actor: User, ticket_id: int, user: User, *, now=None) -> TicketEvent:
+    """Add someone to "Partagé avec", within the sharing rules of the actor's role."""
+    now = now or utcnow()
+    with ticket_change():
+        ticket = visible_locked(actor, ticket_id)
+        if not may_share_with(actor, ticket, user):
+            raise TicketError(
+                "Vous ne pouvez pas partager cette demande avec cette personne.", field="email"
+            )
+        ensure_participant(ticket, user, actor, now)
+        data = {"user_id": user.id}
+        event = record(ticket, actor, EventKind.SHARE, body=user.full_name, now=now, data=data)
+    return event
+
+
+def may_share_with(actor: User, ticket: Ticket, user: User) -> bool:
+    """EN staff share with anyone; a teacher with colleagues of the same school; a supplier with
+    users of its own company."""
+    if not user.active:
+        return False
+    if actor.role in EN_STAFF:
+        return True
+    if actor.role == Role.TEACHER:
+        return (
+            user.role == Role.TEACHER
+            and user.site_id is not None
+            and (
+                user.site_id == ticket.site_id
+                or (
+                    user.site is not None
+                    and user.site.establishment_id == ticket.site.establishment_id
+                )
+            )
+        )
+    if actor.role == Role.SUPPLIER:
+        return user.role == Role.SUPPLIER and user.supplier_id == actor.supplier_id
+    return False
