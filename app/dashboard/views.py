@@ -136,7 +136,7 @@ def export(what: str, fmt: str):
     else:
         body = _streamed(
             fmt,
-            exports.TICKET_HEADERS,
+            exports.ticket_headers(),
             lambda session: exports.ticket_rows(period, supplier_id, session=session),
             "Demandes",
         )

@@ -22,7 +22,7 @@ from app.sla import clocks, pauses, settings
 from app.sla.calendar import BusinessCalendar
 from app.sla.loading import calendar_for
 from app.tickets.events import pause_label
-from app.tickets.planning import BRUSSELS, LOCALE
+from app.tickets.planning import BRUSSELS, locale
 
 # States of one clock, as the page shows them (each with a badge in words).
 RUNNING, SOON, LATE, PAUSED, MET, BREACHED, STOPPED = (
@@ -60,8 +60,8 @@ def moment_text(instant: datetime) -> str:
     """« lun. 16/11 à 16:00 » (Brussels time)."""
     local = instant.astimezone(BRUSSELS)
     return (
-        f"{format_datetime(local, 'EEE dd/MM', locale=LOCALE)} à "
-        f"{format_datetime(local, 'HH:mm', locale=LOCALE)}"
+        f"{format_datetime(local, 'EEE dd/MM', locale=locale())} à "
+        f"{format_datetime(local, 'HH:mm', locale=locale())}"
     )
 
 

@@ -20,7 +20,15 @@ from babel.dates import format_date, format_time
 from app.sla.calendar import FWB, SchoolCalendar, public_holiday_name
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-LOCALE = "fr_BE"
+# The day as each language writes it (« 3 mars 2026 », « 3. März 2026 »).
+DAY_PATTERNS = {"fr_BE": "d MMMM y", "de_BE": "d. MMMM y"}
+
+
+def locale() -> str:
+    """The locale of the text being written (a page's, or a mail's recipient's): fr_BE or de_BE."""
+    from app.core.locales import current_locale
+
+    return current_locale()
 
 
 def to_utc(day: date, at: time) -> datetime:
@@ -34,8 +42,9 @@ def to_local(instant: datetime) -> datetime:
 
 
 def day_text(day: date) -> str:
-    """« 3 mars 2026 »."""
-    return format_date(day, "d MMMM y", locale=LOCALE)
+    """« 3 mars 2026 », « 3. März 2026 »."""
+    where = locale()
+    return format_date(day, DAY_PATTERNS.get(where, "d MMMM y"), locale=where)
 
 
 def date_text(instant: datetime) -> str:
@@ -45,7 +54,7 @@ def date_text(instant: datetime) -> str:
 
 def time_text(instant: datetime) -> str:
     """« 10:00 »."""
-    return format_time(to_local(instant), "HH:mm", locale=LOCALE)
+    return format_time(to_local(instant), "HH:mm", locale=locale())
 
 
 def planned_message(instant: datetime) -> str:
@@ -112,7 +121,7 @@ WEDNESDAY_NOON = time(12, 0)
 
 
 def _day_text(local: datetime) -> str:
-    return "Le " + format_date(local, "EEEE d MMMM", locale=LOCALE)
+    return "Le " + format_date(local, "EEEE d MMMM", locale="fr_BE")
 
 
 def _confirmation(subject: str, reasons: list[str]) -> str:
