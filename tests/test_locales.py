@@ -389,3 +389,17 @@ def test_the_calendar_feed_follows_its_owner(app):
     feed = app.test_client().get(f"/agenda/{feed_token}.ics", headers=FRENCH)
     assert feed.status_code == 200
     assert "Relais — Einsätze aller Lieferanten" in feed.get_data(as_text=True)
+
+
+def test_exports_are_headed_in_the_language_of_who_asks(app):
+    french = factories.user(Role.COORDINATOR)
+    german = factories.user(Role.COORDINATOR, language="de")
+    db.session.commit()
+    query = "?du=2026-03-01&au=2026-03-31"
+    for user, first_line in (
+        (french, "Référence;Type;État;Résumé"),
+        (german, "Referenz;Art;Status;Zusammenfassung"),
+    ):
+        export = signed_in(app, user).get(f"/suivi/export/demandes.csv{query}", headers=GERMAN)
+        assert export.status_code == 200
+        assert export.get_data(as_text=True).lstrip("\ufeff").startswith(first_line)
