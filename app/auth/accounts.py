@@ -81,6 +81,7 @@ def create_user(
     password: str,
     supplier: Supplier | None = None,
     site: Site | None = None,
+    language: str = "fr",
 ) -> User:
     """An active account, created directly (the command line); same rules as an invitation."""
     role = Role(role)
@@ -99,6 +100,7 @@ def create_user(
         supplier=supplier if role == Role.SUPPLIER else None,
         site=site if role == Role.TEACHER else None,
         password_hash=hash_password(password),
+        language=language_or_default(language),
         active=True,
     )
     db.session.add(user)
