@@ -55,6 +55,7 @@ ALLOWED: dict[str, set[str]] = {
     "core.privacy": EVERYONE,
     "core.legal": EVERYONE,
     "core.health": EVERYONE,
+    "locales.switch": EVERYONE,  # only sets a cookie (app/core/locales.py)
     # Prometheus' bearer token, no person: 404 here (no RELAIS_METRICS_TOKEN), 401 with one
     # (tests/test_operations.py).
     "core.metrics": set(),
@@ -272,6 +273,7 @@ def scene(app):
         "holiday_id": holiday.id,
         "code": "fwb",
         "year": 2025,
+        "language": "fr",
     }
     only = {
         "auth.signup": {"token": invitation_token(joining)},

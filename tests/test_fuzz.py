@@ -101,6 +101,7 @@ GROUP_OF_BLUEPRINT = {
     "agenda": "pages",
     "mail_actions": "pages",
     "devmail": "pages",
+    "locales": "pages",
 }
 OWN_GROUP = {"tickets.act": "actions", "tickets.visit_message": "actions"}
 GROUPS = ("actions", "tickets", "auth", "admin", "directory", "pages")
@@ -239,6 +240,7 @@ def build_scene(app) -> Scene:
         "holiday_id": [holiday.id],
         "code": ["fwb", "dg"],  # a school calendar
         "year": [2026],  # a school year, by its first calendar year
+        "language": ["fr", "de"],  # the language switch
     }
     typed = {"site": str(world.site.fi)}
     return Scene(people=people, values=values, typed=typed)

@@ -373,6 +373,9 @@ def test_the_mail_answer_page_speaks_the_mails_language(mail_app, smtp_server):
     assert page.status_code == 200
     assert _lang(page) == "de-BE"
     assert "Einsatz bestätigen" in page.get_data(as_text=True)
+    # The switch still works there: the visitor's choice wins.
+    client.get("/langue/fr")
+    assert "Approuver l’intervention" in client.get(path).get_data(as_text=True)
 
 
 def test_the_calendar_feed_follows_its_owner(app):

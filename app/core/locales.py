@@ -2,8 +2,9 @@
 
 A language is a short code, "fr" or "de"; Babel formats with the Belgian locale of each (fr_BE,
 de_BE). A page follows, in this order: the language the page itself is about (a mail-answer page
-follows its recipient's), the signed-in person's account, the visitor's choice on the language
-switch (a cookie), the browser's Accept-Language, then French. A message follows its recipient
+follows its recipient's, unless the visitor chose another on the switch), the signed-in person's
+account, the visitor's choice on the language switch (a cookie), the browser's Accept-Language,
+then French. A message follows its recipient
 (app.notify). Any other value (a forged cookie, an old row) counts as no choice.
 """
 
@@ -82,16 +83,17 @@ def choose_for_page(language: object) -> None:
 
 def page_language() -> str:
     """The language of the current request (see the module's docstring for the order)."""
+    switched = known(request.cookies.get(COOKIE))
     chosen = g.get("page_language")
     if chosen:
-        return chosen
+        # A page about a message (a mail answer) speaks its language unless the visitor chose.
+        return switched or chosen
     if current_user and current_user.is_authenticated:
         code = known(getattr(current_user, "language", None))
         if code:
             return code
-    code = known(request.cookies.get(COOKIE))
-    if code:
-        return code
+    if switched:
+        return switched
     return request.accept_languages.best_match(LANGUAGES) or DEFAULT
 
 
