@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth import invitations
+from app.auth.reset import reset_token
 from app.core.filters import date_fr, datetime_fr, number
 from app.core.locales import COOKIE, in_language, known
 from app.extensions import db
@@ -160,11 +161,13 @@ def test_sign_up_stores_the_chosen_language(app, client):
     assert mail.language == "de"
 
     path = "/inscription/" + invitations.invitation_token(invitation)
-    page = client.get(path, headers=GERMAN)
+    # The page speaks the invitation's language, whatever the browser's.
+    page = client.get(path, headers=FRENCH)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert '<option selected value="de">Deutsch</option>' in html
     assert "Registrieren" in html
+    assert _lang(page) == "de-BE"
     response = client.post(
         path,
         data={
@@ -180,6 +183,15 @@ def test_sign_up_stores_the_chosen_language(app, client):
     assert user.language == "de"
     # Signed in now: German pages, whatever the browser says.
     assert _lang(client.get("/", headers=FRENCH)) == "de-BE"
+
+
+def test_the_reset_page_speaks_the_accounts_language(client):
+    user = factories.user(Role.TEACHER, language="de")
+    db.session.commit()
+    page = client.get(f"/mot-de-passe/nouveau/{reset_token(user)}", headers=FRENCH)
+    assert page.status_code == 200
+    assert _lang(page) == "de-BE"
+    assert "Neues Passwort" in page.get_data(as_text=True)
 
 
 # ------------------------------------------------------------------ formats

@@ -32,6 +32,7 @@ from app.auth.session import forget_remember_cookie
 from app.auth.strength import MAX_LENGTH, assess
 from app.core.forms import safe_next
 from app.core.htmx import wants_fragment
+from app.core.locales import choose_for_page
 from app.extensions import db, limiter
 from app.models import Role, normalise_email
 from app.notify import preferences
@@ -145,6 +146,7 @@ def signup(token: str):
         invitation = invitations.load(token)
     except LinkUnusable as exc:
         return _link_problem(exc.problem, "invitation")
+    choose_for_page(invitation.language)  # the invitation mail's language, unless switched
     form = SignupForm(known={"email": invitation.email})
     form.email.data = invitation.email  # what was posted does not count
     if request.method == "GET":
@@ -206,6 +208,7 @@ def reset_password(token: str):
         user = reset.load(token)
     except LinkUnusable as exc:
         return _link_problem(exc.problem, "reset")
+    choose_for_page(user.language)  # as the reset mail was written
     form = ResetPasswordForm(known={"email": user.email, "full_name": user.full_name})
     form.email.data = user.email
     if form.validate_on_submit():
