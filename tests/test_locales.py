@@ -267,6 +267,9 @@ def test_one_event_two_recipients_two_languages(mail_app, smtp_server):
     assert teacher_mail["Subject"] == f"[{ticket.reference}] Neue Anfrage — Beamer defekt"
     for mail, lang in ((supplier_mail, "fr-BE"), (teacher_mail, "de-BE")):
         assert f'<html lang="{lang}">' in mail.get_body(("html",)).get_content()
+    # The ticket's state, in the body, in each reader's words.
+    assert "OFFEN" in _text(teacher_mail)
+    assert "OUVERT" in _text(supplier_mail)
 
     # A visit: the German teacher reads German words and a German date, the French-speaking
     # coordinator French ones, in the subject, the body and the calendar invitation.

@@ -176,7 +176,7 @@ def ticket_rows(
         yield [
             t.reference,
             t.request_type,
-            Status(t.status).label,
+            str(Status(t.status).label),
             t.summary,
             t.fase,
             t.fi,

@@ -1,15 +1,17 @@
 """The ticket workflow: states, actions, who may do what, from which state, to which state.
 
-Pure rules (docs/domain.md, « The workflow »): no Flask, no database session. Views ask
-`available_actions` which buttons to show; the ticket service asks `check` before applying an
-action, and `check` raises a typed error that says why not. Both read the same table, so a
-button is never shown for an action the service would refuse.
+Pure rules (docs/domain.md, « The workflow »): no HTTP, no database session; the labels are lazy
+translations. Views ask `available_actions` which buttons to show; the ticket service asks
+`check` before applying an action, and `check` raises a typed error that says why not. Both read
+the same table, so a button is never shown for an action the service would refuse.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
 
 
 class Status(StrEnum):
@@ -28,12 +30,13 @@ class Status(StrEnum):
         return self in FINAL_STATUSES
 
 
+# Lazy: each in the language of its reader (a page's, or a mail's recipient's).
 STATUS_LABELS = {
-    Status.OPEN: "OUVERT",
-    Status.IN_PROGRESS: "EN COURS",
-    Status.DONE: "TERMINÉ",
-    Status.CLOSED: "FERMÉ",
-    Status.CANCELLED: "ANNULÉ",
+    Status.OPEN: _l("OUVERT"),
+    Status.IN_PROGRESS: _l("EN COURS"),
+    Status.DONE: _l("TERMINÉ"),
+    Status.CLOSED: _l("FERMÉ"),
+    Status.CANCELLED: _l("ANNULÉ"),
 }
 # The list's "Demandes ouvertes" and "Demandes fermées".
 OPEN_STATUSES = frozenset({Status.OPEN, Status.IN_PROGRESS, Status.DONE})
