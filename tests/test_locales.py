@@ -7,7 +7,7 @@ delivered to a real SMTP server on loopback.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import OutboxMessage, Role, User
 from app.models.types import utcnow
 from app.notify.jobs import send_outbox_message
+from app.tickets import planning
 from app.tickets.planning import date_text
 from app.tickets.service import ActionInput, NewTicket, apply_action, create_ticket
 from app.tickets.workflow import Action
@@ -212,6 +213,21 @@ def test_dates_and_numbers_in_belgian_french_and_german(app):
             assert date_text(NOW) == "3. März 2026"
         # Outside any choice, the portal's French.
         assert date_fr(day) == "3 mars 2026"
+
+
+def test_a_visit_warning_in_the_readers_language(app):
+    saturday = planning.to_utc(date(2026, 3, 7), time(10, 0))
+    wednesday = planning.to_utc(date(2026, 3, 11), time(14, 0))
+    with app.test_request_context():
+        with in_language("fr"):
+            assert planning.visit_warning(saturday) == (
+                "Le samedi 7 mars est un jour de week-end : confirmez-vous cette date ?"
+            )
+        with in_language("de"):
+            assert planning.visit_warning(saturday) == (
+                "Samstag, 7. März ist ein Wochenendtag: Bestätigen Sie dieses Datum?"
+            )
+            assert planning.visit_warning(wednesday).startswith("Mittwoch, 11. März um 14:00 ist")
 
 
 # ------------------------------------------------------------------ messages
