@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import OutboxMessage, Role, User
 from app.models.types import utcnow
 from app.notify.jobs import send_outbox_message
+from app.sla.display import duration_text, moment_text
 from app.tickets import planning
 from app.tickets.planning import date_text
 from app.tickets.service import ActionInput, NewTicket, apply_action, create_ticket
@@ -211,6 +212,12 @@ def test_dates_and_numbers_in_belgian_french_and_german(app):
             assert datetime_fr(NOW) == "3. März 2026 09:00"
             assert number(1234.5) == "1.234,5"
             assert date_text(NOW) == "3. März 2026"
+        with in_language("de"):
+            assert duration_text(3 * 480 + 240) == "3 Arbeitstage 4 h"
+            assert moment_text(NOW) == "Di. 03/03 um 09:00"
+        with in_language("fr"):
+            assert duration_text(3 * 480 + 240) == "3 j ouvrés 4 h"
+            assert moment_text(NOW) == "mar. 03/03 à 09:00"
         # Outside any choice, the portal's French.
         assert date_fr(day) == "3 mars 2026"
 
