@@ -3,10 +3,9 @@
 A language is a short code, "fr" or "de"; Babel formats with the Belgian locale of each (fr_BE,
 de_BE). A page follows, in this order: the language the page itself is about (a mail-answer page
 follows its recipient's, the sign-up page its invitation's, unless the visitor chose another on
-the switch), the signed-in person's
-account, the visitor's choice on the language switch (a cookie), the browser's Accept-Language,
-then French. A message follows its recipient
-(app.notify). Any other value (a forged cookie, an old row) counts as no choice.
+the switch), the signed-in person's account, the visitor's choice on the language switch (a
+cookie), the browser's Accept-Language, then French. A message follows its recipient
+(app.notify.languages). Any other value (a forged cookie, an old row) counts as no choice.
 """
 
 from __future__ import annotations
