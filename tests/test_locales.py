@@ -80,6 +80,13 @@ def test_the_switch_sets_the_language_of_a_visitor(client):
     assert _lang(client.get("/connexion", headers=GERMAN)) == "fr-BE"
 
 
+def test_the_language_cookie_is_secure_where_the_session_is(make_app):
+    app = make_app(SESSION_COOKIE_SECURE=True)
+    cookie = app.test_client().get("/langue/de").headers["Set-Cookie"]
+    assert "Secure" in cookie
+    assert "SameSite=Lax" in cookie
+
+
 @pytest.mark.parametrize(
     "target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"]
 )
