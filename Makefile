@@ -32,7 +32,7 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-translations: install ## compile the French catalogue
+translations: install ## compile the catalogues (French, German)
 	$(BIN)/pybabel compile --use-fuzzy -d app/translations --statistics 2>&1 | tail -n 1
 
 messages: install ## re-extract marked strings into the catalogue (run after changing texts)

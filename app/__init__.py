@@ -47,10 +47,11 @@ def create_app(config: Mapping | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
 
-    from app.core import errors, filters, headers, navigation
+    from app.core import errors, filters, headers, locales, navigation
 
     errors.register(app)
     filters.register(app)
+    locales.register(app)
     headers.register(app)
     navigation.register(app)
     return app
@@ -64,9 +65,11 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     htmx.init_app(app)
+    from app.core.locales import select_locale
+
     babel.init_app(
         app,
-        locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"],
+        locale_selector=select_locale,
         timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"],
     )
     limiter.init_app(app)

@@ -201,6 +201,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "fr_BE",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        # WTForms' own messages (« This field is required. ») in the page's language.
+        "WTF_I18N_ENABLED": True,
     }
     return config
 

@@ -8,7 +8,7 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.auth.roles import roles_invitable_by
-from app.core.forms import Form, QueryForm
+from app.core.forms import Form, QueryForm, language_field
 from app.core.input import parse_id
 from app.models import ROLE_VALUES, Role
 
@@ -49,6 +49,7 @@ class InviteForm(Form):
         validators=[Length(max=200)],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
+    language = language_field(_l("Langue de l’invitation"))
 
     def __init__(self, *args, actor_role: str, suppliers=(), **kwargs):
         super().__init__(*args, **kwargs)

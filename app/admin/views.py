@@ -203,6 +203,7 @@ def invite():
                 full_name=form.full_name.data or "",
                 supplier=supplier,
                 site=site,
+                language=form.language.data,
             )
             try:
                 invitation = invitations.invite(current_user, request_)

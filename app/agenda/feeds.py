@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
@@ -79,4 +80,6 @@ def visits(now: datetime, supplier_id: int | None = None) -> list[Intervention]:
 def feed_of(owner: Supplier | User, now: datetime) -> Feed:
     if isinstance(owner, Supplier):
         return Feed(f"Relais — {owner.name}", visits(now, owner.id), with_supplier=False)
-    return Feed("Relais — interventions de tous les fournisseurs", visits(now), with_supplier=True)
+    return Feed(
+        _("Relais — interventions de tous les fournisseurs"), visits(now), with_supplier=True
+    )

@@ -14,6 +14,7 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress
 
 from app.models import Intervention
@@ -61,7 +62,12 @@ def _attendee(email: str, name: str = "") -> vCalAddress:
 def summary(intervention: Intervention, *, with_supplier: bool = False) -> str:
     ticket = intervention.ticket
     who = f" ({intervention.supplier.name})" if with_supplier and intervention.supplier else ""
-    return f"Intervention {ticket.reference}{who} — {ticket.summary}"
+    return _(
+        "Intervention %(reference)s%(who)s — %(summary)s",
+        reference=ticket.reference,
+        who=who,
+        summary=ticket.summary,
+    )
 
 
 def location(intervention: Intervention) -> str:
@@ -70,28 +76,32 @@ def location(intervention: Intervention) -> str:
 
 
 def description(intervention: Intervention, link: str) -> str:
+    """The event's text, in the language of its reader (a mail's recipient, a feed's owner)."""
     ticket = intervention.ticket
     lines = []
     if intervention.cancelled_at is not None:
-        lines += ["Cette visite est annulée.", ""]
-    lines.append(f"Demande {ticket.reference} : {ticket.summary}")
+        lines += [_("Cette visite est annulée."), ""]
+    lines.append(
+        _("Demande %(reference)s : %(summary)s", reference=ticket.reference, summary=ticket.summary)
+    )
     if intervention.supplier:
-        lines.append(f"Fournisseur : {intervention.supplier.name}")
+        lines.append(_("Fournisseur : %(name)s", name=intervention.supplier.name))
     if ticket.technician:
-        lines.append(f"Technicien : {ticket.technician.full_name}")
-    lines.append(f"École : {ticket.site.label}")
+        lines.append(_("Technicien : %(name)s", name=ticket.technician.full_name))
+    lines.append(_("École : %(name)s", name=ticket.site.label))
     contact = ticket.contact_name
     if ticket.contact_phone:
         contact = f"{contact} — {phone_display(ticket.contact_phone)}"
-    lines.append(f"Contact : {contact}")
+    lines.append(_("Contact : %(contact)s", contact=contact))
     identifiers = " / ".join(p for p in (ticket.equipment_label, ticket.equipment_serial) if p)
     equipment = ticket.equipment_description or "—"
-    lines.append(f"Matériel : {equipment}" + (f" ({identifiers})" if identifiers else ""))
+    identified = f" ({identifiers})" if identifiers else ""
+    lines.append(_("Matériel : %(equipment)s", equipment=equipment) + identified)
     if intervention.finished_at is not None:
-        lines.append("Intervention terminée.")
+        lines.append(_("Intervention terminée."))
     if intervention.message:
-        lines += ["", "Message du fournisseur :", intervention.message.strip()]
-    lines += ["", f"Voir la demande : {link}"]
+        lines += ["", _("Message du fournisseur :"), intervention.message.strip()]
+    lines += ["", _("Voir la demande : %(link)s", link=link)]
     return "\n".join(lines)
 
 
@@ -116,7 +126,7 @@ def visit_event(
     title = summary(intervention, with_supplier=with_supplier)
     if cancelled and mark_cancelled:
         # Subscribed calendars show some cancelled events anyway: say so in the title.
-        title = f"Annulée — {title}"
+        title = _("Annulée — %(title)s", title=title)
     event.add("summary", title)
     event.add("location", location(intervention))
     site = intervention.ticket.site

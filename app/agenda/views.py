@@ -10,9 +10,11 @@ from app.agenda import feeds, tokens
 from app.agenda.forms import CreateLinkForm, RegenerateForm
 from app.auth.access import roles_required
 from app.core.htmx import render, wants_fragment
+from app.core.locales import in_language
 from app.extensions import db
 from app.models import Role, Supplier
 from app.models.types import utcnow
+from app.notify import languages
 from app.notify.links import external_url
 
 bp = Blueprint("agenda", __name__)
@@ -102,7 +104,9 @@ def feed(token: str):
     if owner is None:
         abort(404)
     now = utcnow()
-    response = Response(feeds.feed_of(owner, now).to_ical(now), mimetype="text/calendar")
+    with in_language(languages.of_feed_owner(owner)):
+        body = feeds.feed_of(owner, now).to_ical(now)
+    response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = FEED_CACHE
     response.headers["Content-Disposition"] = 'inline; filename="relais-agenda.ics"'
     response.headers["X-Robots-Tag"] = "noindex, nofollow"

@@ -10,6 +10,7 @@ from app.auth.passwords import hash_password, verify_password
 from app.auth.roles import can_manage
 from app.auth.service import find_user_by_email, revoke_sessions, set_password
 from app.auth.strength import assess
+from app.core.locales import language_or_default
 from app.extensions import db
 from app.models import Role, Site, Supplier, User
 
@@ -32,8 +33,10 @@ def check_password(password: str, user_inputs) -> None:
         raise AccountError(verdict.message, "password")
 
 
-def update_profile(user: User, full_name: str) -> None:
+def update_profile(user: User, full_name: str, language: str | None = None) -> None:
     user.full_name = clean_name(full_name)
+    if language is not None:
+        user.language = language_or_default(language)
     db.session.commit()
 
 
@@ -78,6 +81,7 @@ def create_user(
     password: str,
     supplier: Supplier | None = None,
     site: Site | None = None,
+    language: str = "fr",
 ) -> User:
     """An active account, created directly (the command line); same rules as an invitation."""
     role = Role(role)
@@ -96,6 +100,7 @@ def create_user(
         supplier=supplier if role == Role.SUPPLIER else None,
         site=site if role == Role.TEACHER else None,
         password_hash=hash_password(password),
+        language=language_or_default(language),
         active=True,
     )
     db.session.add(user)

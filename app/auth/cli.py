@@ -12,6 +12,7 @@ from app.auth.errors import AccountError
 from app.auth.lookups import find_site_by_code, find_supplier_by_name, parse_site_code
 from app.auth.service import find_user_by_email, revoke_sessions
 from app.auth.strength import assess
+from app.core.locales import DEFAULT, LANGUAGES
 from app.extensions import db
 from app.models import ROLE_VALUES, Role
 
@@ -63,11 +64,18 @@ def _read_password(from_stdin: bool, email: str, name: str) -> str:
 @click.option("--company", default=None, help="Société (rôle supplier) : son nom exact.")
 @click.option("--site", default=None, help="Implantation (rôle teacher) : FE:FI, ex. 2559:5136.")
 @click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default=DEFAULT,
+    show_default=True,
+    help="Langue de ses pages et de ses e-mails.",
+)
+@click.option(
     "--password-stdin",
     is_flag=True,
     help="Lire le mot de passe sur l’entrée standard (une ligne) au lieu de le demander.",
 )
-def create_user(email, role, name, company, site, password_stdin):
+def create_user(email, role, name, company, site, language, password_stdin):
     """Créer un compte actif, sans invitation."""
     role = role.strip().lower()
     if role not in ROLE_VALUES:
@@ -97,7 +105,9 @@ def create_user(email, role, name, company, site, password_stdin):
         raise Refused("--site ne s’utilise qu’avec --role teacher.")
     password = _read_password(password_stdin, email, name)
     try:
-        user = accounts.create_user(email, role, name, password, supplier=supplier, site=site_obj)
+        user = accounts.create_user(
+            email, role, name, password, supplier=supplier, site=site_obj, language=language
+        )
     except AccountError as exc:
         raise Refused(str(exc.message)) from exc
     click.echo(f"Compte créé : {user.email} ({Role(user.role).label}).")

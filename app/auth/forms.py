@@ -11,7 +11,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, String
 from wtforms.validators import DataRequired, Email, Length, StopValidation
 
 from app.auth.strength import assess
-from app.core.forms import Form
+from app.core.forms import Form, language_field
 from app.notify import preferences
 
 
@@ -105,6 +105,7 @@ class SignupForm(NewPasswordForm):
         _l("Adresse e-mail"), render_kw={"readonly": True, "autocomplete": "username"}
     )
     full_name = _full_name_field()
+    language = language_field(_l("Langue de Relais et de vos e-mails"))
     password = PasswordField(
         _l("Choisissez un mot de passe"),
         validators=[StrongPassword()],
@@ -137,6 +138,7 @@ class ResetPasswordForm(NewPasswordForm):
 
 class ProfileForm(Form):
     full_name = _full_name_field()
+    language = language_field(_l("Langue de Relais et de vos e-mails"))
 
 
 class PasswordChangeForm(NewPasswordForm):

@@ -21,6 +21,7 @@ from app.auth.passwords import hash_password
 from app.auth.roles import can_invite
 from app.auth.service import find_user_by_email
 from app.auth.tokens import Purpose, TokenExpired, TokenInvalid, make_token, read_token
+from app.core.locales import language_or_default
 from app.extensions import db
 from app.models import Invitation, Role, Site, Supplier, User, normalise_email
 from app.models.types import utcnow
@@ -35,6 +36,7 @@ class InvitationRequest:
     full_name: str = ""
     supplier: Supplier | None = None
     site: Site | None = None
+    language: str = "fr"  # of the invitation mail, and the sign-up page's first choice
 
 
 def _check_target(request: InvitationRequest) -> None:
@@ -97,6 +99,7 @@ def invite(actor: User, request: InvitationRequest, now: datetime | None = None)
         supplier=request.supplier if role == Role.SUPPLIER else None,
         site=request.site if role == Role.TEACHER else None,
         invited_by=actor,
+        language=language_or_default(request.language),
         created_at=now,
         expires_at=now + current_app.config["INVITATION_MAX_AGE"],
     )
@@ -105,8 +108,9 @@ def invite(actor: User, request: InvitationRequest, now: datetime | None = None)
     message = queue_message(
         "invitation",
         invitation.email,
-        str(_l("Finalisez votre inscription au centre d’assistance Ecole Numérique")),
+        _l("Finalisez votre inscription au centre d’assistance Ecole Numérique"),
         "invitation",
+        language=invitation.language,
         invitation=invitation,
         inviter=actor,
         role_label=role.label,
@@ -132,6 +136,7 @@ def resend(actor: User, invitation: Invitation, now: datetime | None = None) -> 
         full_name=invitation.full_name,
         supplier=invitation.supplier,
         site=invitation.site,
+        language=invitation.language,
     )
     return invite(actor, request, now)
 
@@ -181,7 +186,11 @@ def load(token: str, now: datetime | None = None) -> Invitation:
 
 
 def accept(
-    invitation: Invitation, full_name: str, password: str, now: datetime | None = None
+    invitation: Invitation,
+    full_name: str,
+    password: str,
+    now: datetime | None = None,
+    language: str | None = None,
 ) -> User:
     """Create the account; of two simultaneous acceptances, exactly one wins.
 
@@ -220,6 +229,7 @@ def accept(
         supplier_id=invitation.supplier_id if invitation.role == Role.SUPPLIER else None,
         site_id=invitation.site_id if invitation.role == Role.TEACHER else None,
         password_hash=password_hash,
+        language=language_or_default(language or invitation.language),
         active=True,
         created_at=now,
         last_login_at=now,

@@ -57,8 +57,9 @@ def mail_reset_link(email: str) -> None:
         message = queue_message(
             "password_reset",
             user.email,
-            str(_l("Choisir un nouveau mot de passe pour Relais")),
+            _l("Choisir un nouveau mot de passe pour Relais"),
             "password_reset",
+            language=user.language,
             user=user,
             url=external_url("auth.reset_password", token=reset_token(user, now)),
             expires_at=now + current_app.config["PASSWORD_RESET_MAX_AGE"],

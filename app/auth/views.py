@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import accounts, invitations, reset
@@ -31,6 +32,7 @@ from app.auth.session import forget_remember_cookie
 from app.auth.strength import MAX_LENGTH, assess
 from app.core.forms import safe_next
 from app.core.htmx import wants_fragment
+from app.core.locales import choose_for_page
 from app.extensions import db, limiter
 from app.models import Role, normalise_email
 from app.notify import preferences
@@ -144,13 +146,17 @@ def signup(token: str):
         invitation = invitations.load(token)
     except LinkUnusable as exc:
         return _link_problem(exc.problem, "invitation")
+    choose_for_page(invitation.language)  # the invitation mail's language, unless switched
     form = SignupForm(known={"email": invitation.email})
     form.email.data = invitation.email  # what was posted does not count
     if request.method == "GET":
         form.full_name.data = invitation.full_name
+        form.language.data = invitation.language
     if form.validate_on_submit():
         try:
-            user = invitations.accept(invitation, form.full_name.data, form.password.data)
+            user = invitations.accept(
+                invitation, form.full_name.data, form.password.data, language=form.language.data
+            )
         except LinkUnusable as exc:
             return _link_problem(exc.problem, "invitation")
         except AccountError as exc:
@@ -202,6 +208,7 @@ def reset_password(token: str):
         user = reset.load(token)
     except LinkUnusable as exc:
         return _link_problem(exc.problem, "reset")
+    choose_for_page(user.language)  # as the reset mail was written
     form = ResetPasswordForm(known={"email": user.email, "full_name": user.full_name})
     form.email.data = user.email
     if form.validate_on_submit():
@@ -237,7 +244,9 @@ def _mail_context(user, mail_form=None) -> dict:
 
 def _profile_page(profile_form=None, password_form=None, mail_form=None, status=200):
     user = current_user
-    profile_form = profile_form or ProfileForm(formdata=None, full_name=user.full_name)
+    profile_form = profile_form or ProfileForm(
+        formdata=None, full_name=user.full_name, language=user.language
+    )
     password_form = password_form or PasswordChangeForm(
         formdata=None, known={"email": user.email, "full_name": user.full_name}
     )
@@ -257,14 +266,16 @@ def _profile_page(profile_form=None, password_form=None, mail_form=None, status=
 def profile():
     if request.method == "GET":
         return _profile_page()
-    form = ProfileForm()
+    # A post without a language (an older page) keeps the account's.
+    form = ProfileForm(language=current_user.language)
     if form.validate_on_submit():
         try:
-            accounts.update_profile(current_user, form.full_name.data)
+            accounts.update_profile(current_user, form.full_name.data, form.language.data)
         except AccountError as exc:
             _attach(form, exc)
         else:
-            flash(_("Votre nom a été enregistré."), "success")
+            refresh()  # the confirmation already in the language just chosen
+            flash(_("Votre profil a été enregistré."), "success")
             return redirect(url_for("auth.profile"))
     return _profile_page(profile_form=form, status=422)
 

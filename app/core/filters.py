@@ -1,34 +1,51 @@
-"""Jinja filters: dates and times in Europe/Brussels, written the Belgian French way."""
+"""Jinja filters: dates, times and numbers in Europe/Brussels, the Belgian way of the page's
+language (fr_BE « 20 août 2021 12:15 », de_BE « 20. August 2021 12:15 »).
+
+The filters keep their historical names (`date_fr`, `datetime_fr`); Flask-Babel formats with the
+locale of the page, or of the mail's recipient (app.core.locales)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from flask import Flask
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_decimal
 from markupsafe import Markup
 
+from app.core.locales import current_language
 from app.tickets.phones import display
+
+# Babel's patterns per language: the French ones are those the portal always wrote.
+DATE_PATTERNS = {"fr": "d MMMM y", "de": "d. MMMM y"}
+DATETIME_PATTERNS = {"fr": "d MMMM y HH:mm", "de": "d. MMMM y HH:mm"}
 
 
 def datetime_fr(value: datetime | None) -> str:
-    """ "20 août 2021 12:15", as the current portal writes it."""
+    """ "20 août 2021 12:15" ("20. August 2021 12:15" in German)."""
     if value is None:
         return ""
-    return format_datetime(value, "d MMMM y HH:mm")
+    return format_datetime(value, DATETIME_PATTERNS[current_language()])
 
 
 def date_fr(value: date | datetime | None) -> str:
-    """ "20 août 2021"."""
+    """ "20 août 2021" ("20. August 2021")."""
     if value is None:
         return ""
+    pattern = DATE_PATTERNS[current_language()]
     if isinstance(value, datetime):
-        return format_datetime(value, "d MMMM y")
-    return format_date(value, "d MMMM y")
+        return format_datetime(value, pattern)
+    return format_date(value, pattern)
+
+
+def number(value: int | float | None) -> str:
+    """ "1 234,5" in French, "1.234,5" in German (Belgian conventions)."""
+    if value is None:
+        return ""
+    return format_decimal(value)
 
 
 def time_tag(value: datetime | None) -> Markup:
-    """A <time> element: machine-readable instant, human-readable French text."""
+    """A <time> element: machine-readable instant, human-readable text."""
     if value is None:
         return Markup("")
     return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), datetime_fr(value))
@@ -42,4 +59,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(phone)
     app.add_template_filter(datetime_fr)
     app.add_template_filter(date_fr)
+    app.add_template_filter(number)
     app.add_template_filter(time_tag)

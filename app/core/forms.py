@@ -9,10 +9,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import DateField as _DateField
-from wtforms import FileField, HiddenField, PasswordField, TextAreaField
+from wtforms import FileField, HiddenField, PasswordField, SelectField, TextAreaField
 from wtforms import IntegerField as _IntegerField
 
 from app.core.input import clean_text, parse_int
+from app.core.locales import DEFAULT, LANGUAGES, NAMES
 
 TEXT_EXPECTED = _l("Ce champ attend du texte, pas un fichier.")
 FILE_EXPECTED = _l("Ce champ attend un fichier.")
@@ -117,6 +118,16 @@ class DateField(_DateField):
         if self.data is not None and not MIN_DATE <= self.data <= MAX_DATE:
             self.data = None
             raise ValueError(message)
+
+
+def language_field(label) -> SelectField:
+    """The choice of a language, each named in itself; any other value is refused by WTForms."""
+    try:  # WTForms 3.3 deprecates (value, label) tuples
+        from wtforms import SelectChoice
+    except ImportError:  # pragma: no cover - older WTForms
+        return SelectField(label, choices=[(c, NAMES[c]) for c in LANGUAGES], default=DEFAULT)
+    choices = [SelectChoice(value=code, label=NAMES[code]) for code in LANGUAGES]
+    return SelectField(label, choices=choices, default=DEFAULT)
 
 
 class EmptyForm(Form):

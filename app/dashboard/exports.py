@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from itertools import islice
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
@@ -47,20 +49,20 @@ def _percent(value: float | None) -> float | None:
 
 
 def scorecard_rows(board: Dashboard) -> tuple[list[str], list[list]]:
-    first = "Lot" if board.group == "lot" else "Fournisseur"
+    first = _("Lot") if board.group == "lot" else _("Fournisseur")
     headers = [
         first,
-        "Demandes reçues",
-        "Planification : médiane (h ouvrées)",
-        "Planification : 90e centile (h ouvrées)",
-        "Planification : dans les délais (%)",
-        "Résolution : médiane (h ouvrées)",
-        "Résolution : 90e centile (h ouvrées)",
-        "Résolution : dans les délais (%)",
-        "Taux de réouverture (%)",
-        "Taux de clôture automatique (%)",
-        *[f"En cours {label}" for label, _upper in AGE_BUCKETS],
-        "En cours (total)",
+        _("Demandes reçues"),
+        _("Planification : médiane (h ouvrées)"),
+        _("Planification : 90e centile (h ouvrées)"),
+        _("Planification : dans les délais (%)"),
+        _("Résolution : médiane (h ouvrées)"),
+        _("Résolution : 90e centile (h ouvrées)"),
+        _("Résolution : dans les délais (%)"),
+        _("Taux de réouverture (%)"),
+        _("Taux de clôture automatique (%)"),
+        *[_("En cours %(age)s", age=label) for label, _upper in AGE_BUCKETS],
+        _("En cours (total)"),
     ]
 
     def row(card: Scorecard) -> list:
@@ -82,27 +84,32 @@ def scorecard_rows(board: Dashboard) -> tuple[list[str], list[list]]:
     return headers, [row(card) for card in board.cards] + [row(board.overall)]
 
 
+# Written in the language of the person who asks (lazy: translated by ticket_headers()).
 TICKET_HEADERS = [
-    "Référence",
-    "Type",
-    "État",
-    "Résumé",
+    _l("Référence"),
+    _l("Type"),
+    _l("État"),
+    _l("Résumé"),
     "FE",
     "FI",
-    "École",
-    "Lot",
-    "Matériel",
-    "Étiquette",
-    "N° de série",
-    "Fournisseur",
-    "Créée le",
-    "Fermée le",
-    "Planification (h ouvrées)",
-    "Planification dans le délai",
-    "Résolution (h ouvrées)",
-    "Résolution dans le délai",
-    "Réouvertures",
+    _l("École"),
+    _l("Lot"),
+    _l("Matériel"),
+    _l("Étiquette"),
+    _l("N° de série"),
+    _l("Fournisseur"),
+    _l("Créée le"),
+    _l("Fermée le"),
+    _l("Planification (h ouvrées)"),
+    _l("Planification dans le délai"),
+    _l("Résolution (h ouvrées)"),
+    _l("Résolution dans le délai"),
+    _l("Réouvertures"),
 ]
+
+
+def ticket_headers() -> list[str]:
+    return [str(header) for header in TICKET_HEADERS]
 
 
 # The columns the ticket export reads, and nothing else: no ORM objects, no relationships loaded.
@@ -174,7 +181,7 @@ def ticket_rows(
         yield [
             t.reference,
             pick(t.request_type, t.request_type_de, language).text,  # data: no « (FR) » hint
-            Status(t.status).label,
+            str(Status(t.status).label),
             t.summary,
             t.fase,
             t.fi,

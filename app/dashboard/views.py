@@ -137,7 +137,7 @@ def export(what: str, fmt: str):
         language = current_language()  # the stream runs after the request's context is gone
         body = _streamed(
             fmt,
-            exports.TICKET_HEADERS,
+            exports.ticket_headers(),
             lambda session: exports.ticket_rows(
                 period, supplier_id, session=session, language=language
             ),

@@ -30,6 +30,7 @@ class DemoAccount:
     phone: str = ""
     supplier: str | None = None  # DemoSupplier.name, for role supplier
     site: tuple[int, int] | None = None  # (FE, FI), for role teacher
+    language: str = "fr"  # of their pages and mails (docs/languages.md)
 
     @property
     def where(self) -> str:
@@ -117,6 +118,15 @@ DEMO_ACCOUNTS = (
         "Sarah Leclercq",
         "Sapin-Tonnerre-Myrtille-76",
         supplier=ARDENNE,
+    ),
+    # The technician who covers the German-speaking Community's schools: German pages and mails.
+    DemoAccount(
+        "supplier",
+        "lukas.krings@ardenne-numerique.example.com",
+        "Lukas Krings",
+        "Bergkamm-Zaunkonig-Laterne-37",
+        supplier=ARDENNE,
+        language="de",
     ),
     DemoAccount(
         "teacher",

@@ -186,6 +186,7 @@ def _ensure_accounts(
                 phone=account.phone,
                 supplier=suppliers[account.supplier] if account.supplier else None,
                 site=site,
+                language=account.language,
             )
         )
         emails.add(account.email)

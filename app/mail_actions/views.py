@@ -18,6 +18,7 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.core.forms import Form
+from app.core.locales import choose_for_page
 from app.extensions import db, limiter
 from app.mail_actions.answers import (
     STATUS_CODES,
@@ -36,6 +37,7 @@ from app.mail_actions.tokens import (
     read_answer_token,
 )
 from app.models import Ticket
+from app.notify import languages
 from app.tickets import autoclose, service
 from app.tickets.display import actor_name, equipment_text
 from app.tickets.errors import Forbidden, StaleTicket, TicketError
@@ -94,6 +96,12 @@ def _load(token: str) -> tuple[AnswerClaims | None, Ticket | None, Problem | Non
     return claims, ticket, problem_with(ticket, claims)
 
 
+def _speak_as_mail(claims: AnswerClaims | None, ticket: Ticket | None) -> None:
+    """The page in the language of the message the link came in (else the browser's)."""
+    if claims is not None:
+        choose_for_page(languages.of_recipient(ticket, claims.email))
+
+
 def _refuse(problem: Problem, ticket: Ticket | None, claims: AnswerClaims | None):
     if problem == Problem.INVALID:
         ticket = None  # say nothing about a ticket a forged link names
@@ -123,6 +131,7 @@ def _other_link(claims: AnswerClaims) -> str:
 @limiter.limit(_rate_limit, methods=["POST"])
 def answer(token: str):
     claims, ticket, problem = _load(token)
+    _speak_as_mail(claims, ticket if problem != Problem.INVALID else None)
     if problem is not None:
         return _refuse(problem, ticket, claims)
     form = ReopenAnswerForm() if claims.action == "reopen" else ApproveAnswerForm()
@@ -170,6 +179,7 @@ def done(token: str):
     except (TokenExpired, TokenInvalid):
         return _refuse(Problem.INVALID, None, None)
     ticket = db.session.get(Ticket, claims.ticket_id)
+    _speak_as_mail(claims, ticket)
     event = link_event(ticket, claims.link_id) if ticket is not None else None
     if event is None:
         return redirect(url_for(".answer", token=token))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
@@ -16,6 +16,7 @@ from app.models.user import User, normalise_email
 
 class Invitation(db.Model):
     __tablename__ = "invitation"
+    __table_args__ = (CheckConstraint("language IN ('fr', 'de')", name="language_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
@@ -29,6 +30,8 @@ class Invitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The language of the invitation mail and the sign-up page's first choice.
+    language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
 
     supplier: Mapped[Supplier | None] = relationship()
     site: Mapped[Site | None] = relationship()

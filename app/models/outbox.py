@@ -55,3 +55,5 @@ class OutboxMessage(db.Model):
     # An iCalendar invitation or cancellation to attach (text/calendar; method=…).
     calendar: Mapped[str | None] = mapped_column(Text)
     calendar_method: Mapped[str | None] = mapped_column(String(10))
+    # The recipient's language, the message was written in; a digest is written again in it.
+    language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")

@@ -54,6 +54,7 @@ class User(UserMixin, db.Model):
         CheckConstraint(
             "role != 'supplier' OR supplier_id IS NOT NULL", name="supplier_has_company"
         ),
+        CheckConstraint("language IN ('fr', 'de')", name="language_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +76,8 @@ class User(UserMixin, db.Model):
     mail_preferences: Mapped[dict] = mapped_column(JSON, default=dict)
     # The secret of the coordinator's calendar feed of every visit (regenerated to revoke).
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The language of their pages and mails (app.core.locales.LANGUAGES).
+    language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
 
     supplier: Mapped[Supplier | None] = relationship(back_populates="users")
     site: Mapped[Site | None] = relationship()

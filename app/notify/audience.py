@@ -30,6 +30,7 @@ class Person:
     user_id: int | None = None
     # The event kinds this person turned off on their profile (app.notify.preferences).
     muted_kinds: frozenset[str] = frozenset()
+    language: str = "fr"  # of their messages (app.notify.languages)
 
 
 @dataclass(frozen=True)

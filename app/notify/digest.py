@@ -4,14 +4,17 @@ more than one of their waiting messages about the same ticket (app.notify.jobs).
 The message is rendered again from the rows' ticket and events, one section per event
 (mail/_event_section.*, the same part a single message shows), in the order they happened. The
 ticket's details are those of now; the teacher's answer links come with a finished
-intervention's section as in a single message; the newest calendar attachment goes along.
+intervention's section as in a single message; the newest calendar attachment goes along. It is
+written in the language its rows were written in (the recipient's, app.notify.languages).
 """
 
 from __future__ import annotations
 
 from flask import current_app, render_template
+from flask_babel import ngettext
 from sqlalchemy import select
 
+from app.core.locales import in_language
 from app.extensions import db
 from app.mail_actions.links import links_for
 from app.models import OutboxMessage, Ticket, TicketEvent
@@ -38,6 +41,11 @@ def recipient_of(ticket: Ticket, event: TicketEvent, row: OutboxMessage) -> Reci
 
 def compose(primary: OutboxMessage, rows: list[OutboxMessage]) -> Outgoing:
     """The digest of `rows` (the primary among them), sent under the primary's id."""
+    with in_language(primary.language):
+        return _compose(primary, rows)
+
+
+def _compose(primary: OutboxMessage, rows: list[OutboxMessage]) -> Outgoing:
     rows = sorted(rows, key=lambda row: row.id)
     ticket = db.session.get(Ticket, primary.ticket_id)
     events = {
@@ -78,7 +86,13 @@ def compose(primary: OutboxMessage, rows: list[OutboxMessage]) -> Outgoing:
     return Outgoing(
         id=primary.id,
         recipient=primary.recipient,
-        subject=f"[{ticket.reference}] {len(rows)} changements — {ticket.summary}",
+        subject=ngettext(
+            "[%(reference)s] %(num)d changement — %(summary)s",
+            "[%(reference)s] %(num)d changements — %(summary)s",
+            len(rows),
+            reference=ticket.reference,
+            summary=ticket.summary,
+        ),
         body_text=render_template("mail/ticket_digest.txt", **context),
         body_html=render_template("mail/ticket_digest.html", **context),
         reply_to=primary.reply_to or current_app.config.get("RELAIS_REPLY_TO") or None,

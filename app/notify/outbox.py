@@ -21,6 +21,7 @@ from rq import Retry
 from sqlalchemy import func, select
 
 from app.config import seconds_list
+from app.core.locales import in_language, language_or_default
 from app.extensions import db
 from app.jobs import enqueue, enqueue_in
 from app.models import OutboxMessage, OutboxStatus
@@ -56,21 +57,26 @@ def max_attempts() -> int:
 
 
 def queue_message(
-    kind: str, recipient: str, subject: str, template: str, **context
+    kind: str, recipient: str, subject, template: str, *, language: str = "fr", **context
 ) -> OutboxMessage:
     """Render `mail/<template>.txt` and `.html` and add the message to the current transaction.
 
+    Subject and bodies are written in the recipient's `language` ("fr" or "de"): a lazy subject
+    is translated here, whatever the language of the page that caused the message.
     With a `ticket` in the context the message belongs to it and waits for the digest window,
     counted from the `event`'s time when there is one (so tests can pass their own clock).
     """
     recipient = recipient.strip().lower()
-    message = OutboxMessage(
-        kind=kind,
-        recipient=recipient,
-        subject=subject,
-        body_text=render_template(f"mail/{template}.txt", **context),
-        body_html=render_template(f"mail/{template}.html", **context),
-    )
+    language = language_or_default(language)
+    with in_language(language):
+        message = OutboxMessage(
+            kind=kind,
+            recipient=recipient,
+            subject=str(subject),
+            body_text=render_template(f"mail/{template}.txt", **context),
+            body_html=render_template(f"mail/{template}.html", **context),
+            language=language,
+        )
     ticket = context.get("ticket")
     if ticket is not None and ticket.id is not None:
         message.ticket_id = ticket.id

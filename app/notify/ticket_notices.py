@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from app.agenda.invitations import invitation_for
 from app.auth.roles import EN_STAFF
+from app.core.locales import in_language
 from app.extensions import db
 from app.mail_actions.links import links_for
 from app.models import OutboxMessage, Role, Supplier, Ticket, TicketEvent, User, normalise_email
-from app.notify import preferences
+from app.notify import languages, preferences
 from app.notify.audience import Participation, Person, TicketPeople, audience
 from app.notify.links import external_url
 from app.notify.outbox import queue_message
@@ -33,7 +34,13 @@ def _muted(user: User | None) -> frozenset[str]:
 def _person(user: User | None) -> Person | None:
     if user is None or not user.active:
         return None
-    return Person(email=user.email, name=user.full_name, user_id=user.id, muted_kinds=_muted(user))
+    return Person(
+        email=user.email,
+        name=user.full_name,
+        user_id=user.id,
+        muted_kinds=_muted(user),
+        language=languages.of_user(user),
+    )
 
 
 def _supplier_person(supplier: Supplier | None) -> Person | None:
@@ -45,7 +52,12 @@ def _supplier_person(supplier: Supplier | None) -> Person | None:
             User.email == normalise_email(supplier.reference_email), User.active.is_(True)
         )
     )
-    return Person(email=supplier.reference_email, name=supplier.name, muted_kinds=_muted(owner))
+    return Person(
+        email=supplier.reference_email,
+        name=supplier.name,
+        muted_kinds=_muted(owner),
+        language=languages.of_user(owner),
+    )
 
 
 def people_of(ticket: Ticket, event: TicketEvent) -> TicketPeople:
@@ -59,6 +71,7 @@ def people_of(ticket: Ticket, event: TicketEvent) -> TicketPeople:
             name=ticket.contact_name,
             user_id=ticket.contact_user_id,
             muted_kinds=_muted(ticket.contact_user),
+            language=languages.of_contact(ticket),
         )
     previous_supplier = None
     if event.data.get("previous_supplier_id"):
@@ -75,6 +88,7 @@ def people_of(ticket: Ticket, event: TicketEvent) -> TicketPeople:
                 name=p.user.full_name,
                 user_id=p.user.id,
                 muted_kinds=_muted(p.user),
+                language=languages.of_user(p.user),
             ),
             notify=p.notify,
             is_staff=p.user.role in EN_STAFF,
@@ -119,18 +133,23 @@ def queue_notices(ticket: Ticket, event: TicketEvent, actor: User | None) -> lis
     )
     if not recipients:
         return []
-    title = headline(ticket, event)
-    subject = f"[{ticket.reference}] {title} — {ticket.summary}"
     link = external_url("tickets.show", reference=ticket.reference)
     profile_link = external_url("auth.profile")
     reply_to = current_app.config.get("RELAIS_REPLY_TO") or None
     messages = []
     for recipient in recipients:
+        language = recipient.person.language
+        # Subject, bodies and calendar file in the recipient's language, not the actor's.
+        with in_language(language):
+            title = headline(ticket, event)
+            subject = f"[{ticket.reference}] {title} — {ticket.summary}"
+            invitation = invitation_for(ticket, event, recipient)
         message = queue_message(
             event.kind,
             recipient.person.email,
             subject,
             "ticket_event",
+            language=language,
             ticket=ticket,
             event=event,
             to=recipient,
@@ -140,7 +159,6 @@ def queue_notices(ticket: Ticket, event: TicketEvent, actor: User | None) -> lis
             actor=actor,
             answer=links_for(ticket, event, recipient),
         )
-        invitation = invitation_for(ticket, event, recipient)
         if invitation is not None:
             message.calendar, message.calendar_method = invitation
         message.ticket_id = ticket.id

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -23,7 +24,7 @@ from app.sla import clocks, pauses, settings
 from app.sla.calendar import BusinessCalendar
 from app.sla.loading import calendar_for
 from app.tickets.events import pause_label
-from app.tickets.planning import LOCALE
+from app.tickets.planning import locale
 
 # States of one clock, as the page shows them (each with a badge in words).
 RUNNING, SOON, LATE, PAUSED, MET, BREACHED, STOPPED = (
@@ -49,7 +50,7 @@ def duration_text(minutes: int, day: int = 480) -> str:
     hours, mins = divmod(rest, 60)
     parts = []
     if days:
-        parts.append(f"{days} j ouvré{'s' if days > 1 else ''}")
+        parts.append(ngettext("%(num)d j ouvré", "%(num)d j ouvrés", days))
     if hours:
         parts.append(f"{hours} h {mins:02d}" if mins else f"{hours} h")
     elif mins or not parts:
@@ -60,9 +61,10 @@ def duration_text(minutes: int, day: int = 480) -> str:
 def moment_text(instant: datetime) -> str:
     """« lun. 16/11 à 16:00 » (Brussels time)."""
     local = instant.astimezone(BRUSSELS)
-    return (
-        f"{format_datetime(local, 'EEE dd/MM', locale=LOCALE)} à "
-        f"{format_datetime(local, 'HH:mm', locale=LOCALE)}"
+    return _(
+        "%(day)s à %(time)s",
+        day=format_datetime(local, "EEE dd/MM", locale=locale()),
+        time=format_datetime(local, "HH:mm", locale=locale()),
     )
 
 

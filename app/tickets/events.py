@@ -224,7 +224,7 @@ _FINISHED = ("teacher!", "assistant", "coordinators", "participants")
 DESCRIPTIONS: dict[EventKind, Description] = {
     EventKind.CREATED: Description(
         _said(_l("a créé cette demande")),
-        "Nouvelle demande",
+        _l("Nouvelle demande"),
         ("supplier!", "teacher"),
         "new",
         teacher_notice="registered",
@@ -233,7 +233,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     ),
     EventKind.COMMENT: Description(
         _said(_l("a commenté")),
-        "Nouveau commentaire de {actor}",
+        _l("Nouveau commentaire de {actor}"),
         ("supplier", "participants"),
         "comments",
     ),
@@ -244,7 +244,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     ),
     EventKind.PLAN: Description(
         lambda e, s: _("a planifié l’intervention le %(date)s à %(time)s", **_when(e)),
-        "Intervention prévue le {date} à {time}",
+        _l("Intervention prévue le {date} à {time}"),
         _VISIT,
         "visits",
         action=Action.PLAN,
@@ -255,7 +255,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     ),
     EventKind.RESCHEDULE: Description(
         lambda e, s: _("a replanifié l’intervention au %(date)s à %(time)s", **_when(e)),
-        "Intervention replanifiée au {date} à {time}",
+        _l("Intervention replanifiée au {date} à {time}"),
         _VISIT,
         "visits",
         action=Action.RESCHEDULE,
@@ -265,7 +265,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     ),
     EventKind.FINISH: Description(
         _said(_l("a terminé l’intervention")),
-        "Intervention terminée : 1 approbation nécessaire",
+        _l("Intervention terminée : 1 approbation nécessaire"),
         _FINISHED,
         "finished",
         teacher_notice="approval_request",
@@ -276,7 +276,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     ),
     EventKind.FINISH_ON_SPOT: Description(
         lambda e, s: _("a réalisé l’intervention sur place le %(date)s à %(time)s", **_when(e)),
-        "Intervention réalisée sur place : 1 approbation nécessaire",
+        _l("Intervention réalisée sur place : 1 approbation nécessaire"),
         _FINISHED,
         "finished",
         teacher_notice="approval_request",
@@ -289,7 +289,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     ),
     EventKind.APPROVE: Description(
         _said(_l("a approuvé l’intervention")),
-        "Intervention approuvée, demande fermée",
+        _l("Intervention approuvée, demande fermée"),
         ("supplier", "assistant", "participants"),
         "closing",
         action=Action.APPROVE,
@@ -299,7 +299,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     ),
     EventKind.REOPEN: Description(
         _said(_l("a rouvert la demande")),
-        "Demande rouverte",
+        _l("Demande rouverte"),
         ("supplier", "assistant", "coordinators", "participants"),
         "closing",
         action=Action.REOPEN,
@@ -309,7 +309,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     ),
     EventKind.AUTO_CLOSE: Description(
         _said(_l("Demande clôturée automatiquement, sans réponse de l’école")),
-        "Demande clôturée automatiquement",
+        _l("Demande clôturée automatiquement"),
         ("teacher", "supplier", "assistant", "participants"),
         "closing",
         body_in_sentence=True,
@@ -319,7 +319,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     # The approval request again: it always goes, like the first one.
     EventKind.AUTO_CLOSE_REMINDER: Description(
         _said(_l("a rappelé à l’école que son approbation est attendue")),
-        "Rappel : votre approbation est attendue",
+        _l("Rappel : votre approbation est attendue"),
         ("teacher!",),
         "questions",
         teacher_notice="approval_reminder",
@@ -329,7 +329,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     # assistant in charge when a coordinator moves their ticket to another company.
     EventKind.SEND_BACK: Description(
         _said(_l("a renvoyé la demande à l’équipe EN")),
-        "Demande renvoyée à l’équipe EN",
+        _l("Demande renvoyée à l’équipe EN"),
         ("assistant", "coordinators", "teacher_if_planned"),
         "send_back_cancel",
         action=Action.SEND_BACK,
@@ -342,7 +342,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
             "a attribué la demande à %(supplier)s",
             supplier=s.get((e.data or {}).get("supplier_id"), "?"),
         ),
-        "Demande attribuée à {supplier}",
+        _l("Demande attribuée à {supplier}"),
         ("supplier!", "previous_supplier_if_planned", "teacher_if_planned", "assistant"),
         "new",
         action=Action.REASSIGN_SUPPLIER,
@@ -354,7 +354,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     ),
     EventKind.CANCEL: Description(
         _said(_l("a annulé la demande")),
-        "Demande annulée",
+        _l("Demande annulée"),
         ("supplier", "teacher", "assistant", "participants"),
         "send_back_cancel",
         action=Action.CANCEL,
@@ -364,7 +364,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     ),
     EventKind.ASSIGN_TECHNICIAN: Description(
         lambda e, s: _("a confié la demande à %(name)s", name=e.body),
-        "Demande confiée à {technician}",
+        _l("Demande confiée à {technician}"),
         ("technician",),
         "new",
         body_in_sentence=True,
@@ -376,7 +376,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     ),
     EventKind.CHANGE_ASSIGNEE: Description(
         _take_or_designate,
-        "Vous êtes responsable de cette demande",
+        _l("Vous êtes responsable de cette demande"),
         ("new_assignee",),
         "new",
         body_in_sentence=True,
@@ -391,7 +391,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         lambda e, s: _(
             "a suspendu les délais (%(why)s)", why=pause_label((e.data or {}).get("kind", ""))
         ),
-        "Demande en attente",
+        _l("Demande en attente"),
         ("assistant", "participants"),
         "waits",
     ),
@@ -400,14 +400,14 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     ),
     EventKind.INFO_REQUEST: Description(
         _said(_l("a posé une question à l’école (délais suspendus jusqu’à sa réponse)")),
-        "Question de {actor} : votre réponse est attendue",
+        _l("Question de {actor} : votre réponse est attendue"),
         ("teacher", "participants"),
         "questions",
         asks_school=True,
     ),
     EventKind.INFO_REMINDER: Description(
         _said(_l("a rappelé à l’école que sa réponse est attendue")),
-        "Rappel : votre réponse est attendue",
+        _l("Rappel : votre réponse est attendue"),
         ("teacher",),
         "questions",
         asks_school=True,
@@ -415,13 +415,13 @@ DESCRIPTIONS: dict[EventKind, Description] = {
     # Scheduled work and service levels (no actor: the system).
     EventKind.SLA_WARNING: Description(
         _said(_l("a prévenu l’équipe EN : un délai est bientôt dépassé")),
-        "Délai bientôt dépassé",
+        _l("Délai bientôt dépassé"),
         ("assistant", "coordinators"),
         "sla",
     ),
     EventKind.CLOSED_UNANSWERED: Description(
         _said(_l("a fermé la demande faute de réponse de l’école")),
-        "Demande fermée faute de réponse",
+        _l("Demande fermée faute de réponse"),
         ("teacher", "supplier", "assistant", "participants"),
         "closing",
         action=Action.CLOSE_UNANSWERED,

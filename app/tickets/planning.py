@@ -1,9 +1,9 @@
 """Dates of visits: local Brussels time in forms, UTC in the database, the portal's wording.
 
-Pure functions (Babel formats the French dates; no Flask). A visit on a weekend, a Belgian
-public holiday, the school calendar's own day (27 September, or 15 November in the
-German-speaking Community), in the school's holidays or on a Wednesday afternoon asks for a
-confirmation (visit_warning). A visit is planned at most `horizon` days ahead and recorded at
+Pure functions (Babel formats the dates, Flask-Babel translates the words; no HTTP). A visit on
+a weekend, a Belgian public holiday, the school calendar's own day (27 September, or 15 November
+in the German-speaking Community), in the school's holidays or on a Wednesday afternoon asks for
+a confirmation (visit_warning). A visit is planned at most `horizon` days ahead and recorded at
 most `horizon` days back (horizon_problem); the message that announces it never keeps the
 « DATE » and « HEURE » placeholders (fill_placeholders).
 """
@@ -15,11 +15,24 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from babel.dates import format_date, format_time
+from babel.lists import format_list
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from app.core.time import BRUSSELS
 from app.sla.calendar import FWB, SchoolCalendar, public_holiday_name
 
-LOCALE = "fr_BE"
+# The day as each language writes it (« 3 mars 2026 », « 3. März 2026 »).
+DAY_PATTERNS = {"fr_BE": "d MMMM y", "de_BE": "d. MMMM y"}
+
+
+def locale() -> str:
+    """The locale of the text being written (a page's, or a mail's recipient's): fr_BE or de_BE.
+
+    Read from Flask-Babel's current locale (which `force_locale` sets for a mail), not from
+    app.core.locales: this module stays free of Flask."""
+    current = get_locale()
+    return "de_BE" if current is not None and current.language == "de" else "fr_BE"
 
 
 def to_utc(day: date, at: time) -> datetime:
@@ -33,8 +46,9 @@ def to_local(instant: datetime) -> datetime:
 
 
 def day_text(day: date) -> str:
-    """« 3 mars 2026 »."""
-    return format_date(day, "d MMMM y", locale=LOCALE)
+    """« 3 mars 2026 », « 3. März 2026 »."""
+    where = locale()
+    return format_date(day, DAY_PATTERNS.get(where, "d MMMM y"), locale=where)
 
 
 def date_text(instant: datetime) -> str:
@@ -44,7 +58,7 @@ def date_text(instant: datetime) -> str:
 
 def time_text(instant: datetime) -> str:
     """« 10:00 »."""
-    return format_time(to_local(instant), "HH:mm", locale=LOCALE)
+    return format_time(to_local(instant), "HH:mm", locale=locale())
 
 
 def planned_message(instant: datetime) -> str:
@@ -102,7 +116,7 @@ def weekend_warning(instant: datetime) -> str | None:
     """A reason to ask for confirmation when the visit falls on a weekend, or None."""
     local = to_local(instant)
     if local.weekday() >= 5:
-        return _confirmation(_day_text(local), ["un jour de week-end"])
+        return _confirmation(_day_text(local), [_("un jour de week-end")])
     return None
 
 
@@ -110,13 +124,21 @@ def weekend_warning(instant: datetime) -> str | None:
 WEDNESDAY_NOON = time(12, 0)
 
 
+# The day as a warning names it (« mercredi 18 février », « Mittwoch, 18. Februar »).
+WEEKDAY_PATTERNS = {"fr_BE": "EEEE d MMMM", "de_BE": "EEEE, d. MMMM"}
+
+
 def _day_text(local: datetime) -> str:
-    return "Le " + format_date(local, "EEEE d MMMM", locale=LOCALE)
+    where = locale()
+    day = format_date(local, WEEKDAY_PATTERNS.get(where, "EEEE d MMMM"), locale=where)
+    return _("Le %(day)s", day=day)
 
 
 def _confirmation(subject: str, reasons: list[str]) -> str:
-    said = reasons[0] if len(reasons) == 1 else ", ".join(reasons[:-1]) + " et " + reasons[-1]
-    return f"{subject} est {said} : confirmez-vous cette date ?"
+    said = format_list(reasons, locale=locale())  # « a, b et c »
+    return _(
+        "%(subject)s est %(reasons)s : confirmez-vous cette date ?", subject=subject, reasons=said
+    )
 
 
 def visit_reasons(
@@ -124,27 +146,32 @@ def visit_reasons(
     school_holidays: Iterable[tuple[date, date, str]] = (),
     school_calendar: SchoolCalendar = FWB,
 ) -> list[str]:
-    """Why a visit at `instant` needs a confirmation, in French: weekend, Belgian public holiday
-    (its name), the school calendar's own day, school holiday (the period's name), Wednesday
-    afternoon. `school_holidays`: the (first day, last day, name) periods of `school_calendar`,
-    the site's (app.sla.loading.school_days). Empty when the day is an ordinary school day."""
+    """Why a visit at `instant` needs a confirmation, in the reader's language: weekend, Belgian
+    public holiday (its name), the school calendar's own day, school holiday (the period's name),
+    Wednesday afternoon. `school_holidays`: the (first day, last day, name) periods of
+    `school_calendar`, the site's (app.sla.loading.school_days). Empty when the day is an
+    ordinary school day."""
     local = to_local(instant)
     day = local.date()
     reasons = []
     if day.weekday() >= 5:
-        reasons.append("un jour de week-end")
+        reasons.append(_("un jour de week-end"))
     holiday = public_holiday_name(day)
     if holiday:
-        reasons.append(f"un jour férié ({holiday})")
+        reasons.append(_("un jour férié (%(name)s)", name=holiday))
     if school_calendar.is_own_day(day):
-        reasons.append(f"la {school_calendar.day_name}, jour de congé des écoles")
+        reasons.append(_("la %(day)s, jour de congé des écoles", day=school_calendar.day_name))
     for starts_on, ends_on, name in school_holidays:
         if starts_on <= day <= ends_on:
-            reasons.append(f"un jour de congé scolaire (« {name} »)")
+            reasons.append(_("un jour de congé scolaire (« %(name)s »)", name=name))
             break
     if not reasons and day.weekday() == 2 and local.time() >= WEDNESDAY_NOON:
-        reasons.append("un mercredi après-midi, quand les écoles sont fermées")
+        reasons.append(_wednesday_afternoon())
     return reasons
+
+
+def _wednesday_afternoon() -> str:
+    return _("un mercredi après-midi, quand les écoles sont fermées")
 
 
 def visit_warning(
@@ -161,6 +188,6 @@ def visit_warning(
         return None
     local = to_local(instant)
     subject = _day_text(local)
-    if reasons == ["un mercredi après-midi, quand les écoles sont fermées"]:
-        subject += " à " + time_text(instant)
+    if reasons == [_wednesday_afternoon()]:
+        subject = _("%(day)s à %(time)s", day=subject, time=time_text(instant))
     return _confirmation(subject, reasons)

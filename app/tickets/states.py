@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
+
 
 class Status(StrEnum):
     OPEN = "open"
@@ -22,12 +24,13 @@ class Status(StrEnum):
         return self in FINAL_STATUSES
 
 
+# Lazy: each in the language of its reader (a page's, or a mail's recipient's).
 STATUS_LABELS = {
-    Status.OPEN: "OUVERT",
-    Status.IN_PROGRESS: "EN COURS",
-    Status.DONE: "TERMINÉ",
-    Status.CLOSED: "FERMÉ",
-    Status.CANCELLED: "ANNULÉ",
+    Status.OPEN: _l("OUVERT"),
+    Status.IN_PROGRESS: _l("EN COURS"),
+    Status.DONE: _l("TERMINÉ"),
+    Status.CLOSED: _l("FERMÉ"),
+    Status.CANCELLED: _l("ANNULÉ"),
 }
 # The list's "Demandes ouvertes" and "Demandes fermées".
 OPEN_STATUSES = frozenset({Status.OPEN, Status.IN_PROGRESS, Status.DONE})

@@ -1,9 +1,9 @@
 """The ticket workflow: states, actions, who may do what, from which state, to which state.
 
-Pure rules (docs/domain.md, « The workflow »): no Flask, no database session. Views ask
-`available_actions` which buttons to show; the ticket service asks `check` before applying an
-action, and `check` raises a typed error that says why not. Both read the same table, so a
-button is never shown for an action the service would refuse.
+Pure rules (docs/domain.md, « The workflow »): no HTTP, no database session; the labels are lazy
+translations. Views ask `available_actions` which buttons to show; the ticket service asks
+`check` before applying an action, and `check` raises a typed error that says why not. Both read
+the same table, so a button is never shown for an action the service would refuse.
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ ALLOWED: dict[str, set[str]] = {
     "core.privacy": EVERYONE,
     "core.legal": EVERYONE,
     "core.health": EVERYONE,
+    "locales.switch": EVERYONE,  # only sets a cookie (app/core/locales.py)
     # Prometheus' bearer token, no person: 404 here (no RELAIS_METRICS_TOKEN), 401 with one
     # (tests/core/test_operations.py).
     "core.metrics": set(),
@@ -278,6 +279,7 @@ def scene(app):
         "year": 2025,
         "kind": "type",
         "row_id": world.request_type.id,
+        "language": "fr",
     }
     only = {
         "auth.signup": {"token": invitation_token(joining)},

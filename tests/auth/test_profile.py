@@ -58,7 +58,7 @@ def test_change_name(app, client, login):
         "/profil", data={"full_name": "  Nouveau   Nom ", "csrf_token": csrf_token(client)}
     )
     assert response.status_code == 302
-    assert "Votre nom a été enregistré." in client.get("/profil").get_data(as_text=True)
+    assert "Votre profil a été enregistré." in client.get("/profil").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, user.id).full_name == "Nouveau Nom"
 

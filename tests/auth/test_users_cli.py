@@ -54,6 +54,17 @@ def test_create_an_admin_from_stdin(run):
     assert user.role == Role.ADMIN
     assert user.active
     assert authenticate("admin@example.com", PASSWORD) is not None
+    assert user.language == "fr"
+
+
+def test_create_a_german_speaking_account(run):
+    args = ("create", "lena@example.com", "--role", "admin", "--name", "Lena Kessler")
+    result = run(*args, "--language", "de", "--password-stdin", input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert _user("lena@example.com").language == "de"
+    refused = run(*args[:1], "other@example.com", *args[2:], "--language", "nl")
+    assert refused.exit_code != 0
+    assert _user("other@example.com") is None
 
 
 def test_create_with_the_hidden_prompt_and_confirmation(run):

@@ -102,6 +102,7 @@ GROUP_OF_BLUEPRINT = {
     "agenda": "pages",
     "mail_actions": "pages",
     "devmail": "pages",
+    "locales": "pages",
 }
 OWN_GROUP = {"tickets.act": "actions", "tickets.visit_message": "actions"}
 GROUPS = ("actions", "tickets", "auth", "admin", "directory", "pages")
@@ -243,6 +244,7 @@ def build_scene(app) -> Scene:
         # « Catalogue »: a category's and a request type's names.
         "kind": ["categorie", "type"],
         "row_id": [world.category.id, world.request_type.id],
+        "language": ["fr", "de"],  # the language switch
     }
     typed = {"site": str(world.site.fi)}
     return Scene(people=people, values=values, typed=typed)

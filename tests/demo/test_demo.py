@@ -40,6 +40,9 @@ def test_seed_twice_creates_everything_once(seeded_demo, demo_app):
     assert 200 <= after_first["Equipment"] <= 1000
     assert 90 <= after_first["Ticket"] <= 120
     assert f"Demandes créées : {after_first['Ticket']}" in first
+    # A German-speaking supplier user reads Relais in German (docs/languages.md).
+    german = db.session.scalars(select(User.email).where(User.language == "de")).all()
+    assert german == ["lukas.krings@ardenne-numerique.example.com"]
 
     second = demo_app.test_cli_runner().invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output

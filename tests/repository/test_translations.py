@@ -1,4 +1,5 @@
-"""The interface's texts: all marked for translation, all in the French catalogue, compiled."""
+"""The interface's texts: all marked for translation, all in the French catalogue and translated in
+the German one, compiled."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def test_templates_have_no_unmarked_text():
     assert offenders == []
 
 
-def test_french_catalogue_holds_every_marked_string(tmp_path):
+def _marked(tmp_path) -> set:
+    """The message ids of every marked text, extracted as `make messages` does."""
     pot = tmp_path / "messages.pot"
     subprocess.run(
         [
@@ -58,11 +60,30 @@ def test_french_catalogue_holds_every_marked_string(tmp_path):
         capture_output=True,
     )
     with pot.open("rb") as fh:
-        marked = {m.id for m in read_po(fh) if m.id}
+        return {m.id for m in read_po(fh) if m.id}
+
+
+def test_french_catalogue_holds_every_marked_string(tmp_path):
+    marked = _marked(tmp_path)
     with (ROOT / "app/translations/fr/LC_MESSAGES/messages.po").open("rb") as fh:
         catalogue = {m.id for m in read_po(fh) if m.id}
     missing = sorted(str(m) for m in marked - catalogue)
     assert missing == [], "run `make messages` to update the catalogue"
+
+
+def test_german_catalogue_is_complete(tmp_path):
+    """Every marked text has its German: a new French text without one fails here."""
+    with (ROOT / "app/translations/de/LC_MESSAGES/messages.po").open("rb") as fh:
+        catalogue = list(read_po(fh))
+    entries = {m.id: m for m in catalogue if m.id}
+    missing = sorted(str(m) for m in _marked(tmp_path) - set(entries))
+    assert missing == [], "run `make messages`, then translate the new entries"
+    untranslated = [
+        str(m.id)
+        for m in entries.values()
+        if m.fuzzy or not all(m.string if isinstance(m.string, tuple) else [m.string])
+    ]
+    assert untranslated == [], f"{len(untranslated)} German entries empty or fuzzy"
 
 
 def test_compiled_catalogue_is_loaded(app):
