@@ -1,7 +1,7 @@
 """languages: each account, invitation and outbox message has a language (fr or de)
 
 Revision ID: 7d3e9a51c0b2
-Revises: 5e4a1c2f9b7d
+Revises: 7c1e5b2a9d40
 Create Date: 2026-12-02 10:15:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7d3e9a51c0b2'
-down_revision = '5e4a1c2f9b7d'
+down_revision = '7c1e5b2a9d40'
 branch_labels = None
 depends_on = None
 
