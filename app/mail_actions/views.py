@@ -98,8 +98,8 @@ def _load(token: str) -> tuple[AnswerClaims | None, Ticket | None, Problem | Non
 
 def _speak_as_mail(claims: AnswerClaims | None, ticket: Ticket | None) -> None:
     """The page in the language of the message the link came in (else the browser's)."""
-    if claims is not None:
-        choose_for_page(languages.of_recipient(ticket, claims.email))
+    if claims is not None and ticket is not None and claims.is_for(ticket.contact_email or ""):
+        choose_for_page(languages.of_contact(ticket))
 
 
 def _refuse(problem: Problem, ticket: Ticket | None, claims: AnswerClaims | None):

@@ -48,17 +48,6 @@ def of_address(email: str | None) -> str | None:
     )
 
 
-def of_recipient(ticket: Ticket | None, email: str | None) -> str | None:
-    """The language of a ticket's message to `email` (a mail-answer page speaks it), or None."""
-    if (
-        ticket is not None
-        and email
-        and normalise_email(email) == normalise_email(ticket.contact_email)
-    ):
-        return of_contact(ticket)
-    return of_address(email)
-
-
 def of_supplier(supplier: Supplier | None) -> str:
     return language_or_default(of_address(supplier.reference_email if supplier else None))
 
