@@ -88,7 +88,6 @@ def user(user_id: int):
         "admin/user.html",
         target=target,
         may_manage=accounts.may_manage(current_user, target),
-        action_form=EmptyForm(),
     )
 
 
@@ -274,9 +273,7 @@ def invitations_list():
         per_page=PER_PAGE,
         error_out=False,
     )
-    return render_template(
-        "admin/invitations.html", page=page, now=utcnow(), action_form=EmptyForm()
-    )
+    return render_template("admin/invitations.html", page=page, now=utcnow())
 
 
 def _invitation(invitation_id: int) -> Invitation:

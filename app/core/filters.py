@@ -1,4 +1,5 @@
-"""Jinja filters: dates and times in Europe/Brussels, written the Belgian French way."""
+"""Jinja filters: dates and times in Europe/Brussels, written the Belgian French way; a ticket's
+state as its enum."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import date, datetime
 from flask import Flask
 from flask_babel import format_date, format_datetime
 from markupsafe import Markup
+
+from app.tickets.workflow import Status
 
 
 def datetime_fr(value: datetime | None) -> str:
@@ -38,7 +41,13 @@ def phone(value: str | None) -> str:
     return display(value or "")
 
 
+def ticket_status(value: str | Status) -> Status:
+    """A ticket's stored state as the enum that gives its word and badge (tickets/_status.html)."""
+    return Status(value)
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(ticket_status)
     app.add_template_filter(phone)
     app.add_template_filter(datetime_fr)
     app.add_template_filter(date_fr)

@@ -17,6 +17,7 @@ from app.directory.permissions import (
     can_open_device_history,
     can_view_device,
     can_view_supplier,
+    is_of_company,
 )
 from app.directory.service import NotAllowed, update_supplier_contact
 from app.extensions import db
@@ -107,6 +108,7 @@ def _supplier_page(supplier: Supplier, form: SupplierContactForm | None, status:
             lots=queries.supplier_lots(supplier),
             form=form,
             can_browse=can_browse_directory(current_user),
+            shows_agenda=is_of_company(current_user, supplier),
         ),
         status,
     )

@@ -1,4 +1,5 @@
-"""What the "new ticket" form looks up: the school site, the device, the choices it offers.
+"""What the "new ticket" form looks up (the school site, the device, the choices it offers) and
+the creation rules on the device that the form and the service both apply.
 
 Plain functions over the database, no HTTP. The site search is the directory's
 (app.directory.queries.school_search: FE, FI, postal code, words of the name without regard to
@@ -8,6 +9,7 @@ accents); FE:FI codes are read as the invitation form reads them (app.auth.looku
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -16,8 +18,13 @@ from sqlalchemy.orm import joinedload
 from app.auth.lookups import find_site_by_code, parse_site_code
 from app.directory.queries import equipment_search, parse_school_query, school_search
 from app.extensions import db
-from app.models import Equipment, PortalCategory, RequestType, Role, Site, Supplier, User
-from app.tickets.service import CREATORS, open_duplicates
+from app.models import Equipment, PortalCategory, RequestType, Role, Site, Supplier, Ticket, User
+from app.tickets.errors import TicketError
+from app.tickets.permissions import CREATORS
+from app.tickets.workflow import OPEN_STATUSES
+
+if TYPE_CHECKING:
+    from app.tickets.service import NewTicket
 
 SITE_SUGGESTIONS = 8
 EQUIPMENT_SUGGESTIONS = 5
@@ -150,6 +157,23 @@ def suggest_equipment(text: str | None, limit: int = EQUIPMENT_SUGGESTIONS) -> l
     return list(db.session.scalars(equipment_search(text).limit(limit)))
 
 
+def open_duplicates(serial: str, label: str, *, exclude_id: int | None = None) -> list[Ticket]:
+    """Open tickets for the same device: a warning for the assistant, never a refusal."""
+    conditions = []
+    if serial:
+        conditions.append(Ticket.equipment_serial == serial.strip().upper())
+    if label:
+        conditions.append(Ticket.equipment_label == label.strip().upper())
+    if not conditions:
+        return []
+    query = select(Ticket).where(
+        Ticket.status.in_(sorted(s.value for s in OPEN_STATUSES)), or_(*conditions)
+    )
+    if exclude_id:
+        query = query.where(Ticket.id != exclude_id)
+    return list(db.session.scalars(query.order_by(Ticket.id)).all())
+
+
 def duplicates_for(label: str | None, serial: str | None, equipment: Equipment | None) -> list:
     """Open tickets for the same device: by what was typed, and by the inventory's numbers."""
     pairs = {((serial or "").strip(), (label or "").strip())}
@@ -157,6 +181,52 @@ def duplicates_for(label: str | None, serial: str | None, equipment: Equipment |
         pairs.add((equipment.serial or "", equipment.label or ""))
     found = {t.id: t for s, lab in pairs for t in open_duplicates(s, lab)}
     return [found[k] for k in sorted(found)]
+
+
+# ------------------------------------------------------------------ the rules on the device
+
+
+def equipment_problems(
+    match: EquipmentMatch, label: str | None, serial: str | None, description: str | None
+) -> list[tuple[str, str]]:
+    """What is wrong with the device a new ticket names, as (field, message) pairs.
+
+    Pure: `match` is what the inventory holds for the typed label and serial. A label and a
+    serial naming two different devices are refused; a device the inventory does not know needs
+    its description (lot and model), since nothing else would say what it is.
+    """
+    if match.conflict:
+        items = ", ".join(e.identifier for e in match.conflict)
+        return [
+            (
+                "equipment_serial",
+                _(
+                    "L’étiquette et le numéro de série désignent deux matériels différents "
+                    "(%(items)s).",
+                    items=items,
+                ),
+            )
+        ]
+    typed = bool((label or "").strip() or (serial or "").strip())
+    if match.equipment is None and typed and not (description or "").strip():
+        return [
+            (
+                "equipment_description",
+                _("Ce matériel n’est pas dans l’inventaire : indiquez son lot et son modèle."),
+            )
+        ]
+    return []
+
+
+def check_new_ticket(data: NewTicket) -> None:
+    """The creation rules, for any caller of the ticket service: TicketError for the first
+    broken one. A device chosen by its id is known even when nothing typed matches it."""
+    label, serial = data.equipment_label, data.equipment_serial
+    match = find_equipment(label, serial)
+    if match.equipment is None and not match.conflict and data.equipment_id:
+        match = EquipmentMatch(equipment=get_equipment(data.equipment_id))
+    for field_name, message in equipment_problems(match, label, serial, data.equipment_description):
+        raise TicketError(message, field=field_name)
 
 
 # ------------------------------------------------------------------ choices

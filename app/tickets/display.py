@@ -115,6 +115,13 @@ def current_intervention(ticket: Ticket) -> Intervention | None:
     return None
 
 
+def announced_visit(ticket: Ticket) -> Intervention | None:
+    """« Intervention prévue le … » in the state panel: the visit of a ticket in progress."""
+    if ticket.status_enum != Status.IN_PROGRESS:
+        return None
+    return current_intervention(ticket)
+
+
 def approval_pending(ticket: Ticket) -> bool:
     """« 1 approbation nécessaire »: the work is done, the school has not answered yet."""
     return ticket.status_enum == Status.DONE

@@ -33,15 +33,12 @@ from app.models import (
 from app.models.types import utcnow
 from app.sla import clocks as sla_clocks
 from app.sla import pauses as sla_pauses
-from app.tickets import activity, planning
+from app.tickets import activity, creation, planning
 from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
 from app.tickets.events import EventKind
 from app.tickets.numbering import next_number, reference
-from app.tickets.permissions import actor_for, can_view
+from app.tickets.permissions import CREATORS, actor_for, can_share_with, can_view
 from app.tickets.workflow import Action, Actor, Status, WorkflowError, check, target_status
-
-CREATORS = frozenset({Role.ASSISTANT, Role.ADMIN})
-
 
 # ------------------------------------------------------------------------------ creation
 
@@ -65,27 +62,10 @@ class NewTicket:
     assignee_id: int | None = None
 
 
-def open_duplicates(serial: str, label: str, *, exclude_id: int | None = None) -> list[Ticket]:
-    """Open tickets for the same device: a warning for the assistant, never a refusal."""
-    conditions = []
-    if serial:
-        conditions.append(Ticket.equipment_serial == serial.strip().upper())
-    if label:
-        conditions.append(Ticket.equipment_label == label.strip().upper())
-    if not conditions:
-        return []
-    query = select(Ticket).where(
-        Ticket.status.in_([s.value for s in (Status.OPEN, Status.IN_PROGRESS, Status.DONE)]),
-        db.or_(*conditions),
-    )
-    if exclude_id:
-        query = query.where(Ticket.id != exclude_id)
-    return list(db.session.scalars(query.order_by(Ticket.id)).all())
-
-
 def create_ticket(actor: User, data: NewTicket, *, now: datetime | None = None) -> Ticket:
     if actor.role not in CREATORS:
         raise Forbidden("Seule l’équipe EN ouvre des demandes.")
+    creation.check_new_ticket(data)
     now = now or utcnow()
     request_type = db.session.get(RequestType, data.request_type_id)
     if request_type is None or not request_type.active:
@@ -549,7 +529,7 @@ def share(actor: User, ticket_id: int, user: User, *, now=None) -> Participant:
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or not can_view(actor, ticket):
         raise TicketNotFound()
-    if not may_share_with(actor, ticket, user):
+    if not can_share_with(actor, ticket, user):
         raise TicketError(
             "Vous ne pouvez pas partager cette demande avec cette personne.", field="email"
         )
@@ -557,30 +537,6 @@ def share(actor: User, ticket_id: int, user: User, *, now=None) -> Participant:
     _event(ticket, actor, EventKind.SHARE, body=user.full_name, now=now, data={"user_id": user.id})
     db.session.commit()
     return participant
-
-
-def may_share_with(actor: User, ticket: Ticket, user: User) -> bool:
-    """EN staff share with anyone; a teacher with colleagues of the same school; a supplier with
-    users of its own company."""
-    if not user.active:
-        return False
-    if actor.role in EN_STAFF:
-        return True
-    if actor.role == Role.TEACHER:
-        return (
-            user.role == Role.TEACHER
-            and user.site_id is not None
-            and (
-                user.site_id == ticket.site_id
-                or (
-                    user.site is not None
-                    and user.site.establishment_id == ticket.site.establishment_id
-                )
-            )
-        )
-    if actor.role == Role.SUPPLIER:
-        return user.role == Role.SUPPLIER and user.supplier_id == actor.supplier_id
-    return False
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -1,6 +1,7 @@
 """The ticket workflow: states, actions, who may do what, from which state, to which state.
 
-Pure rules (docs/domain.md, « The workflow »): no Flask, no database session. Views ask
+Pure rules (docs/domain.md, « The workflow »): no request, no database session (texts are
+translated when read). Views ask
 `available_actions` which buttons to show; the ticket service asks `check` before applying an
 action, and `check` raises a typed error that says why not. Both read the same table, so a
 button is never shown for an action the service would refuse.
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
 
 
 class Status(StrEnum):
@@ -21,7 +24,13 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
-        return STATUS_LABELS[self]
+        """Its word on badges, in lists and mails (OUVERT, EN COURS…)."""
+        return str(STATUS_LABELS[self])
+
+    @property
+    def badge(self) -> str:
+        """Its badge's colour: the `badge-…` class of relais.css."""
+        return STATUS_BADGES[self]
 
     @property
     def is_final(self) -> bool:
@@ -29,11 +38,18 @@ class Status(StrEnum):
 
 
 STATUS_LABELS = {
-    Status.OPEN: "OUVERT",
-    Status.IN_PROGRESS: "EN COURS",
-    Status.DONE: "TERMINÉ",
-    Status.CLOSED: "FERMÉ",
-    Status.CANCELLED: "ANNULÉ",
+    Status.OPEN: _l("OUVERT"),
+    Status.IN_PROGRESS: _l("EN COURS"),
+    Status.DONE: _l("TERMINÉ"),
+    Status.CLOSED: _l("FERMÉ"),
+    Status.CANCELLED: _l("ANNULÉ"),
+}
+STATUS_BADGES = {
+    Status.OPEN: "info",
+    Status.IN_PROGRESS: "warning",
+    Status.DONE: "success",
+    Status.CLOSED: "neutral",
+    Status.CANCELLED: "danger",
 }
 # The list's "Demandes ouvertes" and "Demandes fermées".
 OPEN_STATUSES = frozenset({Status.OPEN, Status.IN_PROGRESS, Status.DONE})
