@@ -74,6 +74,16 @@ class InviteForm(Form):
     def offers(self) -> set[str]:
         return {value for value, _label in self.offered}
 
+    @property
+    def asks_supplier(self) -> bool:
+        """The company field, shown when a supplier's account may be invited."""
+        return Role.SUPPLIER in self.offers
+
+    @property
+    def asks_site(self) -> bool:
+        """The site field, shown when a teacher's account may be invited."""
+        return Role.TEACHER in self.offers
+
 
 class UserSearchForm(QueryForm):
     """The filters above the list of accounts."""
