@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from app.auth.errors import LinkProblem, LinkUnusable
 from app.models.types import utcnow
 
 
@@ -29,7 +30,9 @@ class TokenExpired(Exception):
     """Genuine, but older than its maximum age."""
 
 
-class _ClockSigner(TimestampSigner):
+class ClockSigner(TimestampSigner):
+    """A signer whose clock can be given (`clock`), for tokens made or read at a chosen time."""
+
     def __init__(self, *args, clock: datetime | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self._clock = clock
@@ -42,7 +45,7 @@ def _serializer(purpose: Purpose, now: datetime | None) -> URLSafeTimedSerialize
     return URLSafeTimedSerializer(
         current_app.config["SECRET_KEY"],
         salt=purpose.value,
-        signer=_ClockSigner,
+        signer=ClockSigner,
         signer_kwargs={"clock": now},
     )
 
@@ -59,3 +62,13 @@ def read_token(purpose: Purpose, token: str, max_age: timedelta, now: datetime |
         raise TokenExpired from exc
     except BadData as exc:
         raise TokenInvalid from exc
+
+
+def read_link(purpose: Purpose, token: str, max_age: timedelta, now: datetime | None = None):
+    """The payload of an e-mailed link's token; LinkUnusable (expired or invalid) otherwise."""
+    try:
+        return read_token(purpose, token, max_age, now=now)
+    except TokenExpired as exc:
+        raise LinkUnusable(LinkProblem.EXPIRED) from exc
+    except TokenInvalid as exc:
+        raise LinkUnusable(LinkProblem.INVALID) from exc

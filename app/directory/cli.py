@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from functools import partial
 
 import click
 from flask.cli import AppGroup
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from app.core.cli import CommandError
+from app.core.cli import CommandError, all_or_nothing, echo_report, file_refused, progress_bar
 from app.extensions import db
 
 schools_cli = AppGroup("schools", help="Annuaire des écoles (fichier signalétique FASE).")
@@ -27,22 +24,10 @@ def import_command(path: str | None) -> None:
 
     source = path or str(PACKAGED_FILE)
     click.echo(_("Import de %(path)s", path=source))
-    # A bar only for a person at a terminal; scripts and logs get the report alone.
-    progress = partial(click.progressbar, show_pos=True) if sys.stdout.isatty() else None
     started = time.perf_counter()
-    try:
-        report = import_schools(source, progress=progress)
-        db.session.commit()
-    except SchoolFileError as exc:
-        db.session.rollback()
-        raise CommandError(_("Fichier refusé, rien n'a été importé.") + "\n" + str(exc)) from exc
-    except BaseException:
-        db.session.rollback()
-        raise
-    for line in report.lines():
-        click.echo(line)
-    seconds = format_decimal(time.perf_counter() - started, format="0.0")
-    click.echo(_("Durée : %(seconds)s s", seconds=seconds))
+    with all_or_nothing({SchoolFileError: file_refused}):
+        report = import_schools(source, progress=progress_bar())
+    echo_report(report.lines(), started)
 
 
 @catalogue_cli.command("init")

@@ -6,8 +6,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from app.core.cli import CommandError
-from app.extensions import db
+from app.core.cli import all_or_nothing, echo_report, file_refused
 
 equipment_cli = AppGroup("equipment", help="Inventaire du matériel (fichier CSV des lots).")
 
@@ -19,14 +18,6 @@ def import_command(path: str) -> None:
     from app.directory.equipment_import import EquipmentFileError, import_equipment
 
     click.echo(_("Import de %(path)s", path=path))
-    try:
+    with all_or_nothing({EquipmentFileError: file_refused}):
         report = import_equipment(path)
-        db.session.commit()
-    except EquipmentFileError as exc:
-        db.session.rollback()
-        raise CommandError(_("Fichier refusé, rien n'a été importé.") + "\n" + str(exc)) from exc
-    except BaseException:
-        db.session.rollback()
-        raise
-    for line in report.lines():
-        click.echo(line)
+    echo_report(report.lines())

@@ -202,9 +202,7 @@ def equipment():
 @bp.route("/materiel/<int:equipment_id>")
 @login_required
 def device(equipment_id: int):
-    item = db.session.get(Equipment, equipment_id)
-    if item is None:
-        abort(404)
+    item = db.get_or_404(Equipment, equipment_id)
     found = history.device_history(current_user, equipment=item)
     # A supplier also sees a device another company maintains when it holds one of its tickets.
     holds_a_ticket = current_user.role == Role.SUPPLIER and bool(found.tickets)

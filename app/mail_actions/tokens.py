@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
-from app.auth.tokens import TokenExpired, TokenInvalid
+from app.auth.tokens import ClockSigner, TokenExpired, TokenInvalid
 from app.models.types import utcnow
 
 SALT = "relais.mail-answer"
@@ -93,20 +93,11 @@ class AnswerExpired(TokenExpired):
         self.claims = claims
 
 
-class _ClockSigner(TimestampSigner):
-    def __init__(self, *args, clock: datetime | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clock = clock
-
-    def get_timestamp(self) -> int:
-        return int((self._clock or utcnow()).timestamp())
-
-
 def _serializer(now: datetime | None) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
         current_app.config["SECRET_KEY"],
         salt=SALT,
-        signer=_ClockSigner,
+        signer=ClockSigner,
         signer_kwargs={"clock": now},
     )
 

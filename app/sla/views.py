@@ -112,9 +112,7 @@ def _bind_errors(form: HolidayForm, exc: service.HolidayError) -> None:
 
 
 def _holiday_or_404(holiday_id: int) -> SchoolHoliday:
-    holiday = db.session.get(SchoolHoliday, holiday_id)
-    if holiday is None:
-        abort(404)
+    holiday = db.get_or_404(SchoolHoliday, holiday_id)
     return holiday
 
 
@@ -285,9 +283,7 @@ def _template_helpers() -> dict:
 @bp.route("/fournisseurs/<int:supplier_id>/conges-scolaires", methods=["POST"])
 @calendar_editors_required
 def supplier_school_holidays(supplier_id: int):
-    supplier = db.session.get(Supplier, supplier_id)
-    if supplier is None:
-        abort(404)
+    supplier = db.get_or_404(Supplier, supplier_id)
     form = FollowsForm()
     form.validate()  # a checkbox: checked or not, nothing else to check
     supplier.follows_school_holidays = bool(form.follows.data)
@@ -317,9 +313,7 @@ def supplier_school_holidays(supplier_id: int):
 @bp.route("/ecoles/<int:site_id>/calendrier-scolaire", methods=["POST"])
 @calendar_editors_required
 def site_school_calendar(site_id: int):
-    site = db.session.get(Site, site_id)
-    if site is None:
-        abort(404)
+    site = db.get_or_404(Site, site_id)
     form = SiteCalendarForm()
     if not form.validate():
         if wants_fragment():
