@@ -9,6 +9,7 @@ from flask import Flask
 from flask_babel import format_date, format_datetime
 from markupsafe import Markup
 
+from app.models.outbox import OutboxStatus
 from app.tickets.workflow import Status
 
 
@@ -47,6 +48,8 @@ def ticket_status(value: str | Status) -> Status:
 
 
 def register(app: Flask) -> None:
+    # Templates compare an outbox message's state with the enum, never with a bare string.
+    app.jinja_env.globals["OutboxStatus"] = OutboxStatus
     app.add_template_filter(ticket_status)
     app.add_template_filter(phone)
     app.add_template_filter(datetime_fr)
