@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.auth.roles import roles_invitable_by
-from app.core.forms import Form, QueryForm, language_field
+from app.core.forms import Form, QueryForm, email_field, language_field
 from app.core.input import parse_id
 from app.models import ROLE_VALUES, Role
 
@@ -28,15 +28,7 @@ def _choices(pairs) -> list:
 
 
 class InviteForm(Form):
-    email = EmailField(
-        _l("Adresse e-mail"),
-        validators=[
-            DataRequired(_l("Indiquez l’adresse e-mail de la personne.")),
-            Email(_l("Cette adresse e-mail n’est pas valide."), check_deliverability=False),
-            Length(max=254),
-        ],
-        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
-    )
+    email = email_field(_l("Indiquez l’adresse e-mail de la personne."), autocomplete="off")
     full_name = StringField(
         _l("Nom complet (facultatif)"),
         validators=[Optional(), Length(max=120, message=_l("120 caractères au maximum."))],
@@ -74,6 +66,16 @@ class InviteForm(Form):
     @property
     def offers(self) -> set[str]:
         return {value for value, _label in self.offered}
+
+    @property
+    def asks_supplier(self) -> bool:
+        """The company field, shown when a supplier's account may be invited."""
+        return Role.SUPPLIER in self.offers
+
+    @property
+    def asks_site(self) -> bool:
+        """The site field, shown when a teacher's account may be invited."""
+        return Role.TEACHER in self.offers
 
 
 class UserSearchForm(QueryForm):

@@ -64,7 +64,6 @@ def _context(f: outbox_admin.OutboxFilter, counts: dict, **extra) -> dict:
         "tabs": TAB_LABELS,
         "tab_count": tab_counts.get,
         "search_form": OutboxSearchForm(formdata=None, q=f.q),
-        "action_form": EmptyForm(),
         "shown_form": ResendShownForm(formdata=None, ids=",".join(str(i) for i in page.failed_ids)),
         "notice": None,
         "notice_kind": "success",

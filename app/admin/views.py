@@ -74,10 +74,7 @@ def users():
 
 
 def _target(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
+    return db.get_or_404(User, user_id)
 
 
 @bp.route("/utilisateurs/<int:user_id>")
@@ -88,41 +85,42 @@ def user(user_id: int):
         "admin/user.html",
         target=target,
         may_manage=accounts.may_manage(current_user, target),
-        action_form=EmptyForm(),
     )
 
 
 @bp.route("/utilisateurs/<int:user_id>/desactiver", methods=["POST"])
 @users_required
 def deactivate(user_id: int):
-    target = _target(user_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        accounts.deactivate(current_user, target)
-    except PermissionDenied:
-        abort(403)
-    flash(
-        _(
+    return _change_account(
+        user_id,
+        accounts.deactivate,
+        lambda who: _(
             "Le compte de %(name)s est désactivé : ses sessions ouvertes sont fermées.",
-            name=target.full_name,
+            name=who.full_name,
         ),
-        "success",
     )
-    return redirect(url_for("admin.user", user_id=target.id))
 
 
 @bp.route("/utilisateurs/<int:user_id>/reactiver", methods=["POST"])
 @users_required
 def reactivate(user_id: int):
+    return _change_account(
+        user_id,
+        accounts.reactivate,
+        lambda who: _("Le compte de %(name)s est réactivé.", name=who.full_name),
+    )
+
+
+def _change_account(user_id: int, change, done):
+    """Deactivate or reactivate (`change`) an account, then back to its page saying `done(who)`."""
     target = _target(user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        accounts.reactivate(current_user, target)
+        change(current_user, target)
     except PermissionDenied:
         abort(403)
-    flash(_("Le compte de %(name)s est réactivé.", name=target.full_name), "success")
+    flash(done(target), "success")
     return redirect(url_for("admin.user", user_id=target.id))
 
 
@@ -275,15 +273,11 @@ def invitations_list():
         per_page=PER_PAGE,
         error_out=False,
     )
-    return render_template(
-        "admin/invitations.html", page=page, now=utcnow(), action_form=EmptyForm()
-    )
+    return render_template("admin/invitations.html", page=page, now=utcnow())
 
 
 def _invitation(invitation_id: int) -> Invitation:
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None:
-        abort(404)
+    invitation = db.get_or_404(Invitation, invitation_id)
     if not can_invite(current_user.role, invitation.role):
         abort(403)
     return invitation

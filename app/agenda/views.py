@@ -44,7 +44,6 @@ def _context(owner, **extra) -> dict:
         "company": owner if isinstance(owner, Supplier) else None,
         "feed_url": feed_url,
         "webcal_url": webcal_url,
-        "create_form": CreateLinkForm(),
         **feeds.window(),
         **extra,
     }

@@ -8,23 +8,15 @@ from typing import ClassVar
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length, StopValidation
+from wtforms.validators import DataRequired, Length, StopValidation
 
 from app.auth.strength import assess
-from app.core.forms import Form, language_field
+from app.core.forms import Form, email_field, language_field
 from app.notify import preferences
 
 
 class LoginForm(Form):
-    email = EmailField(
-        _l("Adresse e-mail"),
-        validators=[
-            DataRequired(_l("Indiquez votre adresse e-mail.")),
-            Email(_l("Cette adresse e-mail n’est pas valide."), check_deliverability=False),
-            Length(max=254),
-        ],
-        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
-    )
+    email = email_field(_l("Indiquez votre adresse e-mail."), autocomplete="username")
     password = PasswordField(
         _l("Mot de passe"),
         validators=[DataRequired(_l("Indiquez votre mot de passe.")), Length(max=256)],
@@ -114,15 +106,7 @@ class SignupForm(NewPasswordForm):
 
 
 class ResetRequestForm(Form):
-    email = EmailField(
-        _l("Adresse e-mail"),
-        validators=[
-            DataRequired(_l("Indiquez votre adresse e-mail.")),
-            Email(_l("Cette adresse e-mail n’est pas valide."), check_deliverability=False),
-            Length(max=254),
-        ],
-        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
-    )
+    email = email_field(_l("Indiquez votre adresse e-mail."), autocomplete="username")
 
 
 class ResetPasswordForm(NewPasswordForm):

@@ -20,7 +20,7 @@ from app.auth.errors import AccountError, LinkProblem, LinkUnusable, PermissionD
 from app.auth.passwords import hash_password
 from app.auth.roles import can_invite
 from app.auth.service import find_user_by_email
-from app.auth.tokens import Purpose, TokenExpired, TokenInvalid, make_token, read_token
+from app.auth.tokens import Purpose, make_token, read_link
 from app.core.locales import language_or_default
 from app.extensions import db
 from app.models import Invitation, Role, Site, Supplier, User, normalise_email
@@ -166,14 +166,9 @@ def _problem(invitation: Invitation, now: datetime) -> LinkProblem | None:
 def load(token: str, now: datetime | None = None) -> Invitation:
     """The pending invitation a link points to; LinkUnusable says why not."""
     now = now or utcnow()
-    try:
-        invitation_id = read_token(
-            Purpose.INVITATION, token, current_app.config["INVITATION_MAX_AGE"], now=now
-        )
-    except TokenExpired as exc:
-        raise LinkUnusable(LinkProblem.EXPIRED) from exc
-    except TokenInvalid as exc:
-        raise LinkUnusable(LinkProblem.INVALID) from exc
+    invitation_id = read_link(
+        Purpose.INVITATION, token, current_app.config["INVITATION_MAX_AGE"], now=now
+    )
     invitation = (
         db.session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
     )

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from app.auth.accounts import check_password
 from app.auth.errors import LinkProblem, LinkUnusable
 from app.auth.service import find_user_by_email, set_password
-from app.auth.tokens import Purpose, TokenExpired, TokenInvalid, make_token, read_token
+from app.auth.tokens import Purpose, make_token, read_link
 from app.extensions import db
 from app.jobs import enqueue_after_response, job_context
 from app.models import User, normalise_email
@@ -70,14 +70,9 @@ def mail_reset_link(email: str) -> None:
 
 def load(token: str, now: datetime | None = None) -> User:
     """The account a reset link is for; LinkUnusable says why it cannot be used."""
-    try:
-        payload = read_token(
-            Purpose.PASSWORD_RESET, token, current_app.config["PASSWORD_RESET_MAX_AGE"], now=now
-        )
-    except TokenExpired as exc:
-        raise LinkUnusable(LinkProblem.EXPIRED) from exc
-    except TokenInvalid as exc:
-        raise LinkUnusable(LinkProblem.INVALID) from exc
+    payload = read_link(
+        Purpose.PASSWORD_RESET, token, current_app.config["PASSWORD_RESET_MAX_AGE"], now=now
+    )
     if not (isinstance(payload, list) and len(payload) == 3 and isinstance(payload[0], int)):
         raise LinkUnusable(LinkProblem.INVALID)
     user_id, version, fingerprint = payload

@@ -19,6 +19,11 @@ INVITABLE_BY = {
 }
 
 
+def can_open_outbox(role: str) -> bool:
+    """« Envois », the outbox's page (where failed messages are sent again): admins only."""
+    return Role(role) == Role.ADMIN
+
+
 def roles_invitable_by(role: str) -> frozenset[Role]:
     return INVITABLE_BY.get(Role(role), frozenset())
 

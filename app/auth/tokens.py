@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from app.auth.errors import LinkProblem, LinkUnusable
 from app.models.types import utcnow
 
 
@@ -30,7 +31,7 @@ class TokenExpired(Exception):
 
 
 class ClockSigner(TimestampSigner):
-    """Signs with the time the caller gives (`now=`), so tests decide a token's age."""
+    """A signer whose clock can be given (`clock`), for tokens made or read at a chosen time."""
 
     def __init__(self, *args, clock: datetime | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,3 +62,13 @@ def read_token(purpose: Purpose, token: str, max_age: timedelta, now: datetime |
         raise TokenExpired from exc
     except BadData as exc:
         raise TokenInvalid from exc
+
+
+def read_link(purpose: Purpose, token: str, max_age: timedelta, now: datetime | None = None):
+    """The payload of an e-mailed link's token; LinkUnusable (expired or invalid) otherwise."""
+    try:
+        return read_token(purpose, token, max_age, now=now)
+    except TokenExpired as exc:
+        raise LinkUnusable(LinkProblem.EXPIRED) from exc
+    except TokenInvalid as exc:
+        raise LinkUnusable(LinkProblem.INVALID) from exc

@@ -1,5 +1,6 @@
 """Jinja filters: dates, times and numbers in Europe/Brussels, the Belgian way of the page's
-language (fr_BE « 20 août 2021 12:15 », de_BE « 20. August 2021 12:15 »).
+language (fr_BE « 20 août 2021 12:15 », de_BE « 20. August 2021 12:15 »); a ticket's state as
+its enum.
 
 The filters keep their historical names (`date_fr`, `datetime_fr`); Flask-Babel formats with the
 locale of the page, or of the mail's recipient (app.core.locales)."""
@@ -13,7 +14,9 @@ from flask_babel import format_date, format_datetime, format_decimal
 from markupsafe import Markup
 
 from app.core.locales import current_language
+from app.models.outbox import OutboxStatus
 from app.tickets.phones import display
+from app.tickets.states import Status
 
 # Babel's patterns per language: the French ones are those the portal always wrote.
 DATE_PATTERNS = {"fr": "d MMMM y", "de": "d. MMMM y"}
@@ -55,7 +58,15 @@ def phone(value: str | None) -> str:
     return display(value or "")
 
 
+def ticket_status(value: str | Status) -> Status:
+    """A ticket's stored state as the enum that gives its word and badge (tickets/_status.html)."""
+    return Status(value)
+
+
 def register(app: Flask) -> None:
+    # Templates compare an outbox message's state with the enum, never with a bare string.
+    app.jinja_env.globals["OutboxStatus"] = OutboxStatus
+    app.add_template_filter(ticket_status)
     app.add_template_filter(phone)
     app.add_template_filter(datetime_fr)
     app.add_template_filter(date_fr)

@@ -9,11 +9,39 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import DateField as _DateField
-from wtforms import FileField, HiddenField, PasswordField, SelectField, TextAreaField
+from wtforms import EmailField, FileField, HiddenField, PasswordField, SelectField, TextAreaField
 from wtforms import IntegerField as _IntegerField
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.core.input import clean_text, parse_int
 from app.core.locales import DEFAULT, LANGUAGES, NAMES
+
+
+def long_text(label, max_length: int, **kw) -> TextAreaField:
+    """An optional text area of at most `max_length` characters (a comment, a reason…)."""
+    return TextAreaField(
+        label,
+        validators=[
+            Optional(),
+            Length(max=max_length, message=_l("%(max)d caractères au maximum.")),
+        ],
+        **kw,
+    )
+
+
+def email_field(required: str, *, autocomplete: str) -> EmailField:
+    """« Adresse e-mail »: required (`required` says so), well formed, 254 characters at most,
+    typed without the phone's capitals and spelling help."""
+    return EmailField(
+        _l("Adresse e-mail"),
+        validators=[
+            DataRequired(required),
+            Email(_l("Cette adresse e-mail n’est pas valide."), check_deliverability=False),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": autocomplete, "autocapitalize": "none", "spellcheck": "false"},
+    )
+
 
 TEXT_EXPECTED = _l("Ce champ attend du texte, pas un fichier.")
 FILE_EXPECTED = _l("Ce champ attend un fichier.")

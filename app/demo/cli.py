@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from functools import partial
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from app.core.cli import CommandError
+from app.core.cli import CommandError, all_or_nothing, echo_report, progress_bar
 from app.demo.accounts import DEMO_ACCOUNTS
 from app.directory.schools_import import SchoolFileError
-from app.extensions import db
 
 demo_cli = AppGroup("demo", help="Données de démonstration.")
 
@@ -31,21 +27,10 @@ def seed_command() -> None:
         raise CommandError(
             _("Refusé en production : les mots de passe des comptes de démonstration sont publics.")
         )
-    progress = partial(click.progressbar, show_pos=True) if sys.stdout.isatty() else None
     started = time.perf_counter()
-    try:
-        report = seed_demo(progress=progress)
-        db.session.commit()
-    except (SchoolFileError, DemoSeedError) as exc:
-        db.session.rollback()
-        raise CommandError(str(exc)) from exc
-    except BaseException:
-        db.session.rollback()
-        raise
-    for line in report.lines():
-        click.echo(line)
-    seconds = format_decimal(time.perf_counter() - started, format="0.0")
-    click.echo(_("Durée : %(seconds)s s", seconds=seconds))
+    with all_or_nothing({SchoolFileError: str, DemoSeedError: str}):
+        report = seed_demo(progress=progress_bar())
+    echo_report(report.lines(), started)
 
 
 @demo_cli.command("accounts")

@@ -59,7 +59,7 @@ def links_open_the_page(html: str) -> str:
 
 @bp.route("/")
 def index():
-    return render_template("devmail/index.html", messages=mailbox.messages(), form=EmptyForm())
+    return render_template("devmail/index.html", messages=mailbox.messages())
 
 
 @bp.route("/<key>")

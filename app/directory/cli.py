@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable
-from functools import partial
-from typing import Any
 
 import click
 from flask.cli import AppGroup
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from app.core.cli import CommandError
+from app.core.cli import CommandError, all_or_nothing, echo_report, file_refused, progress_bar
 from app.directory.catalogue import Names, NameTaken, ensure_default_catalogue, rename
 from app.directory.schools_import import PACKAGED_FILE, SchoolFileError, import_schools
 from app.directory.sites_import import import_sites
@@ -26,35 +21,16 @@ schools_cli = AppGroup("schools", help="Annuaire des écoles (fichier signaléti
 catalogue_cli = AppGroup("catalogue", help="Catégories du portail et types de demande.")
 
 
-def run_import(source: str, run: Callable[[], Any], refused: type[Exception]) -> None:
-    """Announce the file, import it and commit; a file refused (`refused`, with its reasons)
-    rolls back and says that nothing was imported. Then print the report's lines."""
-    click.echo(_("Import de %(path)s", path=source))
-    try:
-        report = run()
-        db.session.commit()
-    except refused as exc:
-        db.session.rollback()
-        raise CommandError(_("Fichier refusé, rien n'a été importé.") + "\n" + str(exc)) from exc
-    except BaseException:
-        db.session.rollback()
-        raise
-    for line in report.lines():
-        click.echo(line)
-
-
 @schools_cli.command("import")
 @click.argument("path", required=False)
 def import_command(path: str | None) -> None:
     """Importe le fichier signalétique FWB (.csv ou .csv.gz ; par défaut, celui du paquet)."""
-
     source = path or str(PACKAGED_FILE)
-    # A bar only for a person at a terminal; scripts and logs get the report alone.
-    progress = partial(click.progressbar, show_pos=True) if sys.stdout.isatty() else None
+    click.echo(_("Import de %(path)s", path=source))
     started = time.perf_counter()
-    run_import(source, lambda: import_schools(source, progress=progress), SchoolFileError)
-    seconds = format_decimal(time.perf_counter() - started, format="0.0")
-    click.echo(_("Durée : %(seconds)s s", seconds=seconds))
+    with all_or_nothing({SchoolFileError: file_refused}):
+        report = import_schools(source, progress=progress_bar())
+    echo_report(report.lines(), started)
 
 
 @schools_cli.command("import-sites")
@@ -62,19 +38,17 @@ def import_command(path: str | None) -> None:
 def import_sites_command(path: str) -> None:
     """Importe des implantations absentes du fichier FWB (écoles de la Communauté germanophone) :
     CSV « ; » décrit dans docs/operations.md."""
-
-    run_import(path, lambda: import_sites(path), SchoolFileError)
+    click.echo(_("Import de %(path)s", path=path))
+    with all_or_nothing({SchoolFileError: file_refused}):
+        report = import_sites(path)
+    echo_report(report.lines())
 
 
 @catalogue_cli.command("init")
 def catalogue_init_command() -> None:
     """Crée les catégories du portail et les types de demande par défaut (sans rien écraser)."""
-    try:
+    with all_or_nothing({}):
         report = ensure_default_catalogue()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     for line in report.lines():
         click.echo(line)
 

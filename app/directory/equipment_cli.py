@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
-from app.directory.cli import run_import
+from app.core.cli import all_or_nothing, echo_report, file_refused
 from app.directory.equipment_import import EquipmentFileError, import_equipment
 
 equipment_cli = AppGroup("equipment", help="Inventaire du matériel (fichier CSV des lots).")
@@ -16,4 +17,7 @@ equipment_cli = AppGroup("equipment", help="Inventaire du matériel (fichier CSV
 def import_command(path: str) -> None:
     """Importe un fichier CSV de lots en UTF-8 (.csv ou .csv.gz) : étiquette, numéro de série,
     modèle, lot, FE, FI, fournisseur, fin de garantie."""
-    run_import(path, lambda: import_equipment(path), EquipmentFileError)
+    click.echo(_("Import de %(path)s", path=path))
+    with all_or_nothing({EquipmentFileError: file_refused}):
+        report = import_equipment(path)
+    echo_report(report.lines())

@@ -22,17 +22,22 @@ def can_browse_directory(user) -> bool:
     return _signed_in(user) and user.role in EN_STAFF
 
 
+def is_of_company(user, supplier) -> bool:
+    """A user of that very company (its page then offers the company's calendar feed)."""
+    return (
+        _signed_in(user)
+        and supplier is not None
+        and user.role == Role.SUPPLIER
+        and user.supplier_id is not None
+        and user.supplier_id == supplier.id
+    )
+
+
 def can_view_supplier(user, supplier) -> bool:
     """A company's page: EN staff, or a user of that very company."""
     if not _signed_in(user) or supplier is None:
         return False
-    if user.role in EN_STAFF:
-        return True
-    return (
-        user.role == Role.SUPPLIER
-        and user.supplier_id is not None
-        and (user.supplier_id == supplier.id)
-    )
+    return user.role in EN_STAFF or is_of_company(user, supplier)
 
 
 def can_edit_supplier(user, supplier) -> bool:

@@ -18,6 +18,7 @@ from app.directory.permissions import (
     can_open_device_history,
     can_view_device,
     can_view_supplier,
+    is_of_company,
 )
 from app.directory.service import NotAllowed, update_supplier_contact
 from app.extensions import db
@@ -110,6 +111,7 @@ def _supplier_page(supplier: Supplier, form: SupplierContactForm | None, status:
             lots=queries.supplier_lots(supplier),
             form=form,
             can_browse=can_browse_directory(current_user),
+            shows_agenda=is_of_company(current_user, supplier),
         ),
         status,
     )
@@ -203,9 +205,7 @@ def equipment():
 @bp.route("/materiel/<int:equipment_id>")
 @login_required
 def device(equipment_id: int):
-    item = db.session.get(Equipment, equipment_id)
-    if item is None:
-        abort(404)
+    item = db.get_or_404(Equipment, equipment_id)
     found = history.device_history(current_user, equipment=item)
     # A supplier also sees a device another company maintains when it holds one of its tickets.
     holds_a_ticket = current_user.role == Role.SUPPLIER and bool(found.tickets)

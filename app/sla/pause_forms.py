@@ -7,22 +7,14 @@ app.sla.pauses', whose errors the view puts next to the field they name.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import RadioField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import RadioField
 
-from app.core.forms import Form
+from app.core.forms import Form, long_text
 from app.sla.pauses import PART, SCHOOL, TEXT_MAX
 
 
 def _text(label, **kw):
-    return TextAreaField(
-        label,
-        validators=[
-            Optional(),
-            Length(max=TEXT_MAX, message=_l("%(max)d caractères au maximum.")),
-        ],
-        **kw,
-    )
+    return long_text(label, TEXT_MAX, **kw)
 
 
 class ClockForm(Form):

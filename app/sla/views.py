@@ -27,9 +27,10 @@ from app.auth.access import admin_required, en_staff_required, roles_required
 from app.core.forms import EmptyForm
 from app.core.htmx import render, wants_fragment
 from app.extensions import db
-from app.models import Role, Site, Supplier
+from app.models import Site, Supplier
 from app.models.calendar import SchoolHoliday
 from app.sla import holidays as service
+from app.sla import permissions
 from app.sla.calendar import FWB, SCHOOL_CALENDARS, SchoolCalendar, public_holidays
 from app.sla.forms import FollowsForm, HolidayForm, ImportForm, SiteCalendarForm
 from app.sla.school_rules import school_year_label, school_year_of
@@ -38,9 +39,7 @@ bp = Blueprint("sla", __name__)
 
 # The largest .ics accepted (a year of FWB holidays is about 2 KiB).
 DEFAULT_ICAL_MAX_KB = 256
-SUPPLIER_EDITORS = (Role.ADMIN, Role.COORDINATOR)
-supplier_editors_required = roles_required(*SUPPLIER_EDITORS)
-site_editors_required = supplier_editors_required
+calendar_editors_required = roles_required(*permissions.CALENDAR_EDITORS)
 
 
 def _by_school_year(periods: list[SchoolHoliday]) -> list[tuple[int, list[SchoolHoliday]]]:
@@ -74,11 +73,10 @@ def _context(calendar: SchoolCalendar, **forms) -> dict:
         "origin": service.origin,
         "coverage": service.coverage_of(calendar.code, today),
         "alerts": service.coverage_alerts(today),
-        "may_edit": current_user.role == Role.ADMIN,
+        "may_edit": permissions.can_edit_school_holidays(current_user),
         "add_form": forms.get("add_form") or HolidayForm(formdata=None, calendar=calendar.code),
         "import_form": forms.get("import_form")
         or ImportForm(formdata=None, calendar=calendar.code),
-        "action_form": EmptyForm(),
         "days_off": [(year, _days_off(year, calendar)) for year in (today.year, today.year + 1)],
         "notice": forms.get("notice"),
         "import_errors": forms.get("import_errors") or [],
@@ -114,9 +112,7 @@ def _bind_errors(form: HolidayForm, exc: service.HolidayError) -> None:
 
 
 def _holiday_or_404(holiday_id: int) -> SchoolHoliday:
-    holiday = db.session.get(SchoolHoliday, holiday_id)
-    if holiday is None:
-        abort(404)
+    holiday = db.get_or_404(SchoolHoliday, holiday_id)
     return holiday
 
 
@@ -261,14 +257,14 @@ def import_holidays():
 
 def follows_form(supplier: Supplier) -> FollowsForm | None:
     """The switch, for those who may change it (admins, coordinators); None for the others."""
-    if not (current_user.is_authenticated and current_user.role in SUPPLIER_EDITORS):
+    if not permissions.can_edit_calendar_choices(current_user):
         return None
     return FollowsForm(formdata=None, follows=supplier.follows_school_holidays)
 
 
 def site_calendar_form(site: Site) -> SiteCalendarForm | None:
     """A site's school calendar choice, for admins and coordinators; None for the others."""
-    if not (current_user.is_authenticated and current_user.role in SUPPLIER_EDITORS):
+    if not permissions.can_edit_calendar_choices(current_user):
         return None
     return SiteCalendarForm(formdata=None, school_calendar=site.school_calendar)
 
@@ -285,11 +281,9 @@ def _template_helpers() -> dict:
 
 
 @bp.route("/fournisseurs/<int:supplier_id>/conges-scolaires", methods=["POST"])
-@supplier_editors_required
+@calendar_editors_required
 def supplier_school_holidays(supplier_id: int):
-    supplier = db.session.get(Supplier, supplier_id)
-    if supplier is None:
-        abort(404)
+    supplier = db.get_or_404(Supplier, supplier_id)
     form = FollowsForm()
     form.validate()  # a checkbox: checked or not, nothing else to check
     supplier.follows_school_holidays = bool(form.follows.data)
@@ -317,11 +311,9 @@ def supplier_school_holidays(supplier_id: int):
 
 
 @bp.route("/ecoles/<int:site_id>/calendrier-scolaire", methods=["POST"])
-@site_editors_required
+@calendar_editors_required
 def site_school_calendar(site_id: int):
-    site = db.session.get(Site, site_id)
-    if site is None:
-        abort(404)
+    site = db.get_or_404(Site, site_id)
     form = SiteCalendarForm()
     if not form.validate():
         if wants_fragment():

@@ -20,13 +20,12 @@ from wtforms import (
     HiddenField,
     MultipleFileField,
     SelectField,
-    TextAreaField,
     TimeField,
 )
 from wtforms.validators import Email, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from app.core.forms import DateField, Form, IntegerField
+from app.core.forms import DateField, Form, IntegerField, long_text
 from app.core.input import parse_id
 from app.models.types import utcnow
 from app.tickets import planning
@@ -70,14 +69,7 @@ def _instant(day_field: Field, time_field: Field) -> datetime | None:
 
 
 def _text(label, **kw):
-    return TextAreaField(
-        label,
-        validators=[
-            Optional(),
-            Length(max=TEXT_MAX, message=_l("%(max)d caractères au maximum.")),
-        ],
-        **kw,
-    )
+    return long_text(label, TEXT_MAX, **kw)
 
 
 class ActionForm(Form):

@@ -1,4 +1,5 @@
-"""What the "new ticket" form looks up: the school site, the device, the choices it offers.
+"""What the "new ticket" form looks up (the school site, the device, the choices it offers); the
+creation rules on the device it applies live in app.tickets.creation_rules, with the service.
 
 Plain functions over the database, no HTTP. The site search is the directory's
 (app.directory.queries.school_search: FE, FI, postal code, words of the name without regard to
@@ -10,14 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.auth.lookups import find_site_by_code, parse_site_code
 from app.directory.queries import equipment_search, parse_school_query, school_search
 from app.extensions import db
 from app.models import Equipment, PortalCategory, RequestType, Role, Site, Supplier, User
-from app.tickets.service import CREATORS, open_duplicates
+
+# The rules the form applies too, named from here for the views.
+from app.tickets.creation_rules import EquipmentMatch as EquipmentMatch
+from app.tickets.creation_rules import equipment_problems as equipment_problems
+from app.tickets.creation_rules import find_equipment as find_equipment
+from app.tickets.creation_rules import get_equipment as get_equipment
+from app.tickets.creation_rules import open_duplicates
+from app.tickets.permissions import CREATORS
 
 SITE_SUGGESTIONS = 8
 EQUIPMENT_SUGGESTIONS = 5
@@ -102,44 +110,6 @@ def site_teachers(site: Site) -> list[User]:
 
 
 # ------------------------------------------------------------------ equipment
-
-
-@dataclass
-class EquipmentMatch:
-    equipment: Equipment | None = None
-    conflict: list[Equipment] = field(default_factory=list)  # label and serial disagree
-
-    @property
-    def found(self) -> bool:
-        return self.equipment is not None
-
-
-def find_equipment(label: str | None, serial: str | None) -> EquipmentMatch:
-    """The inventory's device for a label and/or serial number (either may be typed in either
-    box: each is compared with both columns)."""
-    typed = {v.strip().upper() for v in (label, serial) if v and v.strip()}
-    if not typed:
-        return EquipmentMatch()
-    found = list(
-        db.session.scalars(
-            select(Equipment)
-            .where(or_(Equipment.label.in_(typed), Equipment.serial.in_(typed)))
-            .options(
-                joinedload(Equipment.supplier),
-                joinedload(Equipment.site).joinedload(Site.establishment),
-            )
-            .order_by(Equipment.id)
-        ).unique()
-    )
-    if len(found) > 1:
-        return EquipmentMatch(conflict=found)
-    return EquipmentMatch(equipment=found[0] if found else None)
-
-
-def get_equipment(equipment_id: int | None) -> Equipment | None:
-    if not equipment_id:
-        return None
-    return db.session.get(Equipment, equipment_id)
 
 
 def suggest_equipment(text: str | None, limit: int = EQUIPMENT_SUGGESTIONS) -> list[Equipment]:

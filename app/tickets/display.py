@@ -103,6 +103,13 @@ def equipment_text(ticket: Ticket) -> str:
 # ------------------------------------------------------------------ interventions
 
 
+def announced_visit(ticket: Ticket) -> Intervention | None:
+    """« Intervention prévue le … » in the state panel: the visit of a ticket in progress."""
+    if ticket.status != Status.IN_PROGRESS:
+        return None
+    return ticket.current_visit
+
+
 def approval_pending(ticket: Ticket) -> bool:
     """« 1 approbation nécessaire »: the work is done, the school has not answered yet."""
     return ticket.status == Status.DONE

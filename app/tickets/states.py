@@ -17,7 +17,13 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
-        return STATUS_LABELS[self]
+        """Its word on badges, in lists and mails (OUVERT, EN COURS…)."""
+        return str(STATUS_LABELS[self])
+
+    @property
+    def badge(self) -> str:
+        """Its badge's colour: the `badge-…` class of relais.css."""
+        return STATUS_BADGES[self]
 
     @property
     def is_final(self) -> bool:
@@ -31,6 +37,13 @@ STATUS_LABELS = {
     Status.DONE: _l("TERMINÉ"),
     Status.CLOSED: _l("FERMÉ"),
     Status.CANCELLED: _l("ANNULÉ"),
+}
+STATUS_BADGES = {
+    Status.OPEN: "info",
+    Status.IN_PROGRESS: "warning",
+    Status.DONE: "success",
+    Status.CLOSED: "neutral",
+    Status.CANCELLED: "danger",
 }
 # The list's "Demandes ouvertes" and "Demandes fermées".
 OPEN_STATUSES = frozenset({Status.OPEN, Status.IN_PROGRESS, Status.DONE})

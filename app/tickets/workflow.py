@@ -1,9 +1,9 @@
 """The ticket workflow: states, actions, who may do what, from which state, to which state.
 
-Pure rules (docs/domain.md, « The workflow »): no HTTP, no database session; the labels are lazy
-translations. Views ask `available_actions` which buttons to show; the ticket service asks
-`check` before applying an action, and `check` raises a typed error that says why not. Both read
-the same table, so a button is never shown for an action the service would refuse.
+Pure rules (docs/domain.md, « The workflow »): no request, no database session (texts are
+translated when read). Views ask `available_actions` which buttons to show; the ticket service
+asks `check` before applying an action, and `check` raises a typed error that says why not. Both
+read the same table, so a button is never shown for an action the service would refuse.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from enum import StrEnum
 # The states live below the models (app.tickets.states); the callers may name them from here.
 from app.tickets.states import FINAL_STATUSES as FINAL_STATUSES
 from app.tickets.states import OPEN_STATUSES as OPEN_STATUSES
+from app.tickets.states import STATUS_BADGES as STATUS_BADGES
 from app.tickets.states import STATUS_LABELS as STATUS_LABELS
 from app.tickets.states import Status as Status
 

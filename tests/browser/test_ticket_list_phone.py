@@ -35,6 +35,7 @@ def _tickets(world):
                 contact_name="Claire Dumont",
                 contact_email=world.teacher.email,
                 equipment_serial=f"SN-{days:04d}",
+                equipment_description="Lot 01 - Écran interactif",
                 supplier_id=supplier.id,
             ),
             now=NOW - timedelta(days=10 - days),

@@ -53,6 +53,7 @@ def _open_ticket(world, *, contact_name=None, contact_email=None, serial="SN-000
         contact_phone="+3281123456",
         contact_email=contact_email or world.teacher.email,
         equipment_serial=serial,
+        equipment_description="Lot 01 - Écran interactif",
         supplier_id=world.supplier.id,
     )
     return create_ticket(world.assistant, data, now=utcnow() - 60 * DAY)

@@ -62,6 +62,7 @@ def _new_ticket(world, now):
         contact_phone="+3281123456",
         contact_email=world.teacher.email,
         equipment_serial="SN-000123",
+        equipment_description="Lot 01 - Écran interactif",
         supplier_id=world.supplier.id,
     )
     return create_ticket(world.assistant, data, now=now)

@@ -50,6 +50,7 @@ def new_ticket(world, now=FRIDAY_16H, **overrides):
         contact_name=world.teacher.full_name,
         contact_email=world.teacher.email,
         equipment_serial="SN-000123",
+        equipment_description="Lot 01 - Écran interactif",
         supplier_id=overrides.pop("supplier_id", world.supplier.id),
         **overrides,
     )

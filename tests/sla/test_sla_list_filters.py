@@ -47,6 +47,7 @@ def new(world, now, supplier=None, teacher=None, summary="Portable sans son"):
         contact_name=teacher.full_name,
         contact_email=teacher.email,
         equipment_serial="SN-1",
+        equipment_description="Lot 01 - Écran interactif",
         supplier_id=(supplier or world.supplier).id,
     )
     return create_ticket(world.assistant, data, now=now)

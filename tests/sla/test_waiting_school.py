@@ -60,6 +60,7 @@ def new_ticket(world, now=FRIDAY_16H, **overrides) -> Ticket:
         contact_name=world.teacher.full_name,
         contact_email=overrides.pop("contact_email", world.teacher.email),
         equipment_serial="SN-42",
+        equipment_description="Lot 01 - Écran interactif",
         supplier_id=world.supplier.id,
         **overrides,
     )

@@ -44,6 +44,11 @@ class World:
             contact_phone="+3281123456",
             contact_email=self.teacher.email,
             equipment_serial=overrides.pop("serial", "SN-000123"),
+            # A device the inventory does not hold is described (app.tickets.creation).
+            equipment_description=overrides.pop(
+                "equipment_description",
+                "" if overrides.get("equipment_id") else "Lot 01 - Écran interactif",
+            ),
             supplier_id=overrides.pop("supplier_id", self.supplier.id),
             **overrides,
         )

@@ -35,6 +35,7 @@ def new(world, summary="Écran interactif ne s’allume plus", *, days_ago=0, by
         contact_phone=kw.pop("contact_phone", "+3281987654"),
         contact_email=teacher.email if teacher else "",
         equipment_serial=kw.pop("serial", "SN-000123"),
+        equipment_description="Lot 01 - Écran interactif",
         equipment_label=kw.pop("label", ""),
         supplier_id=kw.pop("supplier_id", world.supplier.id),
         **kw,

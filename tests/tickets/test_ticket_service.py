@@ -7,12 +7,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboxMessage, Ticket
+from app.tickets.creation_rules import open_duplicates
 from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
 from app.tickets.service import (
     ActionInput,
     add_comment,
     apply_action,
-    open_duplicates,
     set_notifications,
     share,
 )

@@ -5,7 +5,7 @@ and the workflow, locks the ticket row (PostgreSQL) and compares its version (ev
 records the event, lets the packages that react write their rows in the same transaction
 (app.tickets.signals), commits once, and returns the event. By concern:
 
-- `creation`: opening a ticket, the open tickets of the same device;
+- `creation`: opening a ticket (its rules on the device: app.tickets.creation_rules);
 - `actions`: the workflow actions and their effects;
 - `participants`: comments, the « Notifications » switch, sharing;
 - `mail_answers`: *Approuver* / *Rouvrir* from the mailbox;
@@ -16,14 +16,13 @@ records the event, lets the packages that react write their rows in the same tra
 
 from app.tickets.service.actions import ActionInput, apply_action, visit_horizon_days
 from app.tickets.service.clocks import ask_school, pause_clocks, resume_clocks
-from app.tickets.service.common import CREATORS, load_for_update
-from app.tickets.service.creation import NewTicket, create_ticket, open_duplicates
+from app.tickets.service.common import load_for_update
+from app.tickets.service.creation import NewTicket, create_ticket
 from app.tickets.service.mail_answers import AnswerRefused, answer_from_mail
-from app.tickets.service.participants import add_comment, may_share_with, set_notifications, share
+from app.tickets.service.participants import add_comment, set_notifications, share
 from app.tickets.service.system import auto_close, close_unanswered
 
 __all__ = [
-    "CREATORS",
     "ActionInput",
     "AnswerRefused",
     "NewTicket",
@@ -35,8 +34,6 @@ __all__ = [
     "close_unanswered",
     "create_ticket",
     "load_for_update",
-    "may_share_with",
-    "open_duplicates",
     "pause_clocks",
     "resume_clocks",
     "set_notifications",

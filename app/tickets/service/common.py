@@ -9,13 +9,11 @@ from datetime import datetime
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.models import Participant, Role, Ticket, TicketEvent, User
+from app.models import Participant, Ticket, TicketEvent, User
 from app.tickets import activity, attachments
 from app.tickets.activity import load_for_update
 from app.tickets.errors import StaleTicket, TicketError, TicketNotFound
-from app.tickets.permissions import can_view
-
-CREATORS = frozenset({Role.ASSISTANT, Role.ADMIN})
+from app.tickets.permissions import CREATORS, can_view
 
 # One line of the activity (app.tickets.activity.record).
 record = activity.record

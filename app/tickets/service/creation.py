@@ -11,10 +11,12 @@ from app.extensions import db
 from app.models import Equipment, Participant, RequestType, Role, Site, Supplier, Ticket, User
 from app.models.types import utcnow
 from app.models.user import normalise_email
+from app.tickets.creation_rules import check_new_ticket
 from app.tickets.errors import Forbidden, TicketError
 from app.tickets.events import EventKind
 from app.tickets.numbering import next_number, reference
-from app.tickets.service.common import CREATORS, record, staff_member, ticket_change
+from app.tickets.permissions import CREATORS
+from app.tickets.service.common import record, staff_member, ticket_change
 from app.tickets.workflow import Status
 
 
@@ -37,28 +39,11 @@ class NewTicket:
     assignee_id: int | None = None
 
 
-def open_duplicates(serial: str, label: str, *, exclude_id: int | None = None) -> list[Ticket]:
-    """Open tickets for the same device: a warning for the assistant, never a refusal."""
-    conditions = []
-    if serial:
-        conditions.append(Ticket.equipment_serial == serial.strip().upper())
-    if label:
-        conditions.append(Ticket.equipment_label == label.strip().upper())
-    if not conditions:
-        return []
-    query = select(Ticket).where(
-        Ticket.status.in_([Status.OPEN, Status.IN_PROGRESS, Status.DONE]),
-        db.or_(*conditions),
-    )
-    if exclude_id:
-        query = query.where(Ticket.id != exclude_id)
-    return list(db.session.scalars(query.order_by(Ticket.id)).all())
-
-
 def create_ticket(actor: User, data: NewTicket, *, now: datetime | None = None) -> Ticket:
     """Open a ticket (its event "created" is `ticket.events[0]`)."""
     if actor.role not in CREATORS:
         raise Forbidden("Seule l’équipe EN ouvre des demandes.")
+    check_new_ticket(data)
     now = now or utcnow()
     request_type = db.session.get(RequestType, data.request_type_id)
     if request_type is None or not request_type.active:

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from app.auth.roles import EN_STAFF
-from app.models import Participant, Role, Ticket, TicketEvent, User
+from app.models import Participant, TicketEvent, User
 from app.models.types import utcnow
 from app.sla import pauses as sla_pauses
 from app.tickets.attachments import Upload
 from app.tickets.errors import Forbidden, TicketError
 from app.tickets.events import EventKind
+from app.tickets.permissions import can_share_with
 from app.tickets.service.common import (
     ensure_participant,
     record,
@@ -65,7 +66,7 @@ def share(actor: User, ticket_id: int, user: User, *, now=None) -> TicketEvent:
     now = now or utcnow()
     with ticket_change():
         ticket = visible_locked(actor, ticket_id)
-        if not may_share_with(actor, ticket, user):
+        if not can_share_with(actor, ticket, user):
             raise TicketError(
                 "Vous ne pouvez pas partager cette demande avec cette personne.", field="email"
             )
@@ -73,27 +74,3 @@ def share(actor: User, ticket_id: int, user: User, *, now=None) -> TicketEvent:
         data = {"user_id": user.id}
         event = record(ticket, actor, EventKind.SHARE, body=user.full_name, now=now, data=data)
     return event
-
-
-def may_share_with(actor: User, ticket: Ticket, user: User) -> bool:
-    """EN staff share with anyone; a teacher with colleagues of the same school; a supplier with
-    users of its own company."""
-    if not user.active:
-        return False
-    if actor.role in EN_STAFF:
-        return True
-    if actor.role == Role.TEACHER:
-        return (
-            user.role == Role.TEACHER
-            and user.site_id is not None
-            and (
-                user.site_id == ticket.site_id
-                or (
-                    user.site is not None
-                    and user.site.establishment_id == ticket.site.establishment_id
-                )
-            )
-        )
-    if actor.role == Role.SUPPLIER:
-        return user.role == Role.SUPPLIER and user.supplier_id == actor.supplier_id
-    return False

@@ -23,7 +23,8 @@ from app.tickets.attachments import store_upload as store_attachment
 from app.tickets.errors import Forbidden, TicketError
 from app.tickets.events import EventKind
 from app.tickets.forms import SUPPLIER_AUTO, SUPPLIER_NONE, NewTicketForm
-from app.tickets.service import CREATORS, NewTicket, create_ticket
+from app.tickets.permissions import CREATORS
+from app.tickets.service import NewTicket, create_ticket
 from app.tickets.storage import settings
 from app.tickets.views import bp
 
@@ -89,28 +90,14 @@ def _review(form: NewTicketForm) -> Review:
             form.site.data = found.site.label
 
     match = creation.find_equipment(form.equipment_label.data, form.equipment_serial.data)
-    if match.conflict:
-        _add_error(
-            form,
-            "equipment_serial",
-            _(
-                "L’étiquette et le numéro de série désignent deux matériels différents "
-                "(%(items)s).",
-                items=", ".join(e.identifier for e in match.conflict),
-            ),
-        )
     review.equipment = match.equipment
-    if (
-        match.equipment is None
-        and not match.conflict
-        and (form.equipment_label.data or form.equipment_serial.data)
-        and not form.equipment_description.data
+    for name, message in creation.equipment_problems(
+        match,
+        form.equipment_label.data,
+        form.equipment_serial.data,
+        form.equipment_description.data,
     ):
-        _add_error(
-            form,
-            "equipment_description",
-            _("Ce matériel n’est pas dans l’inventaire : indiquez son lot et son modèle."),
-        )
+        _add_error(form, name, message)
 
     choice = form.supplier_choice()
     if choice == SUPPLIER_AUTO:

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from app.auth.roles import EN_STAFF
 from app.core.htmx import render, wants_fragment
 from app.tickets import queries
-from app.tickets.service import CREATORS
+from app.tickets.permissions import can_create, sees_deadlines
 from app.tickets.views import bp
 
 
@@ -33,7 +33,8 @@ def index():
         en_staff=en_staff,
         # The filters' choices are only drawn with the whole page (htmx swaps the results).
         options=None if fragment else queries.filter_options(current_user),
-        can_create=current_user.role in CREATORS and "tickets.new" in current_app.view_functions,
+        can_create=can_create(current_user) and "tickets.new" in current_app.view_functions,
+        sees_deadlines=sees_deadlines(current_user),
     )
     if fragment:
         return make_response(body, push_url=canonical)

@@ -11,18 +11,19 @@ from datetime import datetime
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.auth import invitations
 from app.auth.errors import AccountError, PermissionDenied
-from app.auth.roles import EN_STAFF, can_invite
+from app.auth.roles import EN_STAFF, can_open_outbox
 from app.auth.service import find_user_by_email
 from app.core.htmx import wants_fragment
 from app.directory.permissions import can_open_device_history, can_view_supplier
 from app.models import Role, Ticket
 from app.models.types import utcnow
 from app.notify import admin as notify_admin
-from app.tickets import attachments, display, planning, service
+from app.tickets import attachments, display, permissions, planning, service
 from app.tickets.action_forms import (
     ACTION_FORMS,
     ActionForm,
@@ -36,7 +37,7 @@ from app.tickets.action_forms import (
     fill_choices,
 )
 from app.tickets.errors import TicketError, TicketNotFound
-from app.tickets.permissions import actor_for, sees_internal
+from app.tickets.permissions import ShareCircle, Sharing, actor_for
 from app.tickets.views import bp, get_ticket_or_404
 from app.tickets.workflow import Action, Transition, available_actions
 
@@ -132,11 +133,6 @@ def page_context(
         else:
             forms[transition.action.value] = blank_form(transition.action, ticket)
     main = next((t for t in transitions if t.action in MAIN_ACTIONS), None)
-    may_take = (
-        user.role in (Role.ASSISTANT, Role.ADMIN)
-        and Action.CHANGE_ASSIGNEE.value in forms
-        and ticket.assignee_id != user.id
-    )
     staff = user.role in EN_STAFF
     if comment_form is None:
         comment_form = CommentForm(formdata=None)
@@ -145,12 +141,20 @@ def page_context(
         "transitions": transitions,
         "forms": forms,
         "main_action": main.action if main else None,
+        "danger_actions": DANGER_ACTIONS,
         "open_action": bound.action.value if bound is not None else None,
-        "may_take": may_take,
+        "can_take": permissions.can_take(user, ticket),
         "notice": notice,
         "notice_kind": notice_kind,
         "is_staff": staff,
-        "sees_internal": sees_internal(user),
+        "sees_internal": permissions.sees_internal(user),
+        "can_comment_internally": permissions.can_comment_internally(user, ticket),
+        "share_hint": SHARE_HINTS.get(permissions.share_circle(user)),
+        "outbox_link": (
+            url_for("admin.outbox", statut="echecs", q=ticket.reference)
+            if can_open_outbox(user.role)
+            else None
+        ),
         "school_link": (
             url_for("directory.school", fe=ticket.site.fe, fi=ticket.site.fi) if staff else None
         ),
@@ -162,6 +166,7 @@ def page_context(
         "equipment_text": display.equipment_text(ticket),
         "device_link": _device_link(ticket, user),
         "visit": ticket.current_visit,
+        "announced_visit": display.announced_visit(ticket),
         "approval_pending": display.approval_pending(ticket),
         "participants": display.participants(ticket),
         "notify_on": display.notifications_on(ticket, user),
@@ -240,7 +245,7 @@ def checked_uploads(field) -> list[attachments.Upload]:
 def comment(reference: str):
     ticket = get_ticket_or_404(reference)
     form = CommentForm()
-    internal = bool(form.internal.data) and current_user.role in EN_STAFF
+    internal = bool(form.internal.data) and permissions.can_comment_internally(current_user, ticket)
     if form.validate():
         try:
             uploads = checked_uploads(form.files)
@@ -267,21 +272,28 @@ def _field_error(form, exc: TicketError, *, default: str) -> None:
     field.errors = [*field.errors, exc.message]
 
 
-def _share_refusal() -> str:
-    if current_user.role == Role.SUPPLIER:
-        return _(
-            "Vous pouvez partager cette demande avec les personnes de votre société qui ont un "
-            "compte Relais."
-        )
-    if current_user.role == Role.TEACHER:
-        return _(
-            "Vous pouvez partager cette demande avec les enseignant·es de votre école qui ont un "
-            "compte Relais."
-        )
-    return _(
-        "Aucun compte n’existe pour cette adresse. Invitez d’abord la personne "
-        "(menu Utilisateurs), puis partagez la demande avec elle."
-    )
+# What « Partager » says to each circle (app.tickets.permissions.share_circle): its hint, and
+# why an address was refused.
+SHARE_HINTS = {
+    ShareCircle.INVITE: _l("Une personne sans compte reçoit une invitation à s’inscrire."),
+    ShareCircle.ACCOUNTS: _l("La personne doit avoir un compte Relais."),
+    ShareCircle.COMPANY: _l("Un·e collègue de votre société qui a un compte Relais."),
+    ShareCircle.SCHOOL: _l("Un·e collègue de votre école qui a un compte Relais."),
+}
+SHARE_REFUSALS = {
+    ShareCircle.COMPANY: _l(
+        "Vous pouvez partager cette demande avec les personnes de votre société qui ont un "
+        "compte Relais."
+    ),
+    ShareCircle.SCHOOL: _l(
+        "Vous pouvez partager cette demande avec les enseignant·es de votre école qui ont un "
+        "compte Relais."
+    ),
+}
+NO_ACCOUNT = _l(
+    "Aucun compte n’existe pour cette adresse. Invitez d’abord la personne "
+    "(menu Utilisateurs), puis partagez la demande avec elle."
+)
 
 
 @bp.route("/<reference>/partage", methods=["POST"])
@@ -292,16 +304,17 @@ def share(reference: str):
     if form.validate():
         email = (form.email.data or "").strip()
         user = find_user_by_email(email) if email else None
+        outcome = permissions.sharing(current_user, ticket, user)
         if not email:
             form.email.errors = [_("Indiquez l’adresse e-mail de la personne.")]
-        elif user is None and can_invite(current_user.role, Role.TEACHER):
+        elif outcome == Sharing.INVITE:
             return _invite_teacher(ticket, form, email)
-        elif user is None or not service.may_share_with(current_user, ticket, user):
-            if current_user.role in EN_STAFF and user is not None:
-                form.email.errors = [_("Ce compte est désactivé : la demande n’est pas partagée.")]
-            else:
-                form.email.errors = [_share_refusal()]
-        elif display.participant_of(ticket, user) is not None:
+        elif outcome == Sharing.INACTIVE:
+            form.email.errors = [_("Ce compte est désactivé : la demande n’est pas partagée.")]
+        elif outcome == Sharing.REFUSED:
+            circle = permissions.share_circle(current_user)
+            form.email.errors = [str(SHARE_REFUSALS.get(circle, NO_ACCOUNT))]
+        elif outcome == Sharing.ALREADY_SHARED:
             return done(
                 ticket,
                 _("La demande est déjà partagée avec %(name)s.", name=user.full_name),
