@@ -268,6 +268,7 @@ def _dg_ticket(world, now=NOW):
         contact_phone="+3287123456",
         contact_email=ANNA,
         equipment_serial="SN-000777",
+        equipment_description="Lot 02 - Projecteur",
         supplier_id=world.supplier.id,
     )
     return create_ticket(world.assistant, data, now=now)
