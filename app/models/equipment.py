@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app.core.folding import fold_fields
 from app.extensions import db
 from app.models.school import Site
 from app.models.supplier import Supplier
@@ -23,6 +24,13 @@ class Equipment(db.Model):
     __tablename__ = "equipment"
     __table_args__ = (
         CheckConstraint("label IS NOT NULL OR serial IS NOT NULL", name="label_or_serial"),
+        # The equipment search: LIKE '%word%' on the folded column, a trigram index on PostgreSQL.
+        Index(
+            "ix_equipment_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +42,9 @@ class Equipment(db.Model):
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"), index=True)
     warranty_end: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Label, serial, lot and model folded (app.core.folding), one per line, for the search;
+    # kept by the events below (bulk inserts use `equipment_search_text`).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     site: Mapped[Site | None] = relationship()
     supplier: Mapped[Supplier | None] = relationship()
@@ -51,3 +62,17 @@ class Equipment(db.Model):
     @property
     def identifier(self) -> str:
         return " / ".join(p for p in (self.label, self.serial) if p)
+
+
+def equipment_search_text(values) -> str:
+    """The folded search column of an item, from an object or a row's mapping."""
+    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
+    return fold_fields(get("label"), get("serial"), get("lot"), get("model"))
+
+
+@event.listens_for(Equipment, "before_insert")
+@event.listens_for(Equipment, "before_update")
+def _keep_search_text(_mapper, _connection, item: Equipment) -> None:
+    folded = equipment_search_text(item)
+    if item.search_text != folded:
+        item.search_text = folded

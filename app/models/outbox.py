@@ -26,6 +26,13 @@ class OutboxMessage(db.Model):
         Index("ix_outbox_message_status_created", "status", "created_at"),
         # The digest: a person's pending messages about one ticket.
         Index("ix_outbox_message_ticket_recipient", "ticket_id", "recipient", "status"),
+        # « Envois »: part of an address (stored in lower case), LIKE '%…%' served by trigrams.
+        Index(
+            "ix_outbox_message_recipient_trgm",
+            "recipient",
+            postgresql_using="gin",
+            postgresql_ops={"recipient": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,8 +26,9 @@ from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, sel
 from sqlalchemy.orm import selectinload
 
 from app.auth.roles import EN_STAFF
+from app.core.folding import fold_text
 from app.core.input import clean_text, page_number, parse_id, parse_int
-from app.directory.queries import accent_pattern, fold_text, folded_contains, name_order
+from app.directory.queries import name_order
 from app.extensions import db
 from app.models import (
     Establishment,
@@ -258,16 +259,6 @@ def _school_matches(condition: ColumnElement[bool]) -> ColumnElement[bool] | Non
     return Ticket.site_id.in_(site_ids)
 
 
-def _text_contains(column, folded: str) -> ColumnElement[bool]:
-    """`column` holds `folded` whatever the case and accents: a plain ILIKE when no letter of
-    `folded` has accented forms (digits, "st", "xl"…), cheaper than the general case (see
-    app.directory.queries.folded_contains). Used on the directory's few thousand schools."""
-    if accent_pattern(folded) == re.escape(folded):
-        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return column.ilike(f"%{escaped}%", escape="\\")
-    return folded_contains(column, folded)
-
-
 def _word_matches(word: str, *, en_staff: bool) -> ColumnElement[bool]:
     """The ticket's reference, summary, label or serial holds `word` (or its school's name or
     locality does, or the contact's name for EN staff), whatever the case and accents.
@@ -284,7 +275,8 @@ def _word_matches(word: str, *, en_staff: bool) -> ColumnElement[bool]:
             Ticket.equipment_serial.contains(upper, autoescape=True),
         )
         return or_(Ticket.reference == upper, and_(in_text, identifiers))
-    school = [_text_contains(Establishment.name, folded), _text_contains(Site.locality, folded)]
+    # The site's folded copy of its establishment's name and its locality (trigram-indexed).
+    school = [Site.search_name.contains(folded, autoescape=True)]
     number = parse_int(word, minimum=0)
     if number is not None:
         school += [Establishment.fase == number, Site.fi == number]
