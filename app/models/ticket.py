@@ -49,6 +49,12 @@ class Ticket(db.Model):
         Index("ix_ticket_created", "created_at"),
         # Scheduled work: finished tickets by the time they finished (automatic closure).
         Index("ix_ticket_status_changed", "status", "status_changed_at"),
+        # The list's sorts (app.tickets.queries): each group of a type, state or person newest
+        # first, and the summary folded (`summary_sort`).
+        Index("ix_ticket_request_type_created", "request_type_id", "created_at"),
+        Index("ix_ticket_creator_created", "creator_id", "created_at"),
+        Index("ix_ticket_assignee_created", "assignee_id", "created_at"),
+        Index("ix_ticket_summary_sort", "summary_sort"),
         Index("ix_ticket_equipment_serial", "equipment_serial"),
         Index("ix_ticket_equipment_label", "equipment_label"),
         # The search box: LIKE '%word%' on the folded columns, served by trigram indexes on
@@ -72,7 +78,7 @@ class Ticket(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("portal_category.id"))
     number: Mapped[int]
     reference: Mapped[str] = mapped_column(String(20), unique=True)  # "TECH-175"
-    request_type_id: Mapped[int] = mapped_column(ForeignKey("request_type.id"), index=True)
+    request_type_id: Mapped[int] = mapped_column(ForeignKey("request_type.id"))
     status: Mapped[str] = mapped_column(String(20), default=Status.OPEN)
     summary: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text)  # the assistant's diagnosis
@@ -93,11 +99,13 @@ class Ticket(db.Model):
     # reference, summary, label and serial, one per line; the contact's name (EN staff only).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     contact_search: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The summary folded, the list's sort key for « Résumé » (École among the E, indexed).
+    summary_sort: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"))
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
-    creator_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    creator_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
 
     # Each reopening starts the procedure over: interventions and approval links are per round.
     round: Mapped[int] = mapped_column(default=1)
@@ -157,6 +165,7 @@ def ticket_search_columns(values) -> dict[str, str]:
             get("reference"), get("summary"), get("equipment_label"), get("equipment_serial")
         ),
         "contact_search": fold_text(get("contact_name") or ""),
+        "summary_sort": fold_text(get("summary") or ""),
     }
 
 

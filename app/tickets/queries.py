@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from app.auth.roles import EN_STAFF
@@ -364,35 +364,72 @@ def list_conditions(
     return conditions
 
 
-def _rank(column, ordered_ids: list[int]) -> ColumnElement:
-    """The position of `column`'s value in `ordered_ids`: a sort key without a join.
-
-    Request types, categories and EN staff are a few rows, put in order once by a small query;
-    sorting the tickets by that position spares joining every matching ticket to another table
-    and comparing names under a collation, row by row."""
+def _rank(column, ordered_ids: list) -> ColumnElement:
+    """The position of `column`'s value in `ordered_ids`: a sort key without a join (used for
+    a search's matches; the plain list reads the groups in order instead, see RankedSort)."""
     if not ordered_ids:
         return literal(0)
     positions = {value: position for position, value in enumerate(ordered_ids)}
     return case(positions, value=column, else_=len(ordered_ids))
 
 
-def _sort_keys(params: ListParams) -> list:
+# The group of the values missing from a ranked sort's order (a creator who left EN staff):
+# after the known ones, as the CASE above ranks them.
+OTHERS = object()
+
+
+@dataclass
+class RankedSort:
+    """A sort by a column of few values shown in a fixed order: request types and EN staff by
+    name, categories by key, states in the workflow's order.
+
+    Ordering every ticket by its value's position (a CASE) is a sort of all the matching rows.
+    Instead, the list counts the tickets per value (one GROUP BY, which is also the total), finds
+    which groups the page asked for falls in, and reads just those rows, each group along its
+    index (`ix_ticket_<column>_created`, or the reference's `(category_id, number)`)."""
+
+    column: object
+    values: list  # in the order shown (`ordre` applied)
+    descending: bool
+    nulls_last: bool = False  # no one in charge: last, whichever the direction
+    within: list = field(default_factory=list)  # the order inside a group, before the tie-breaks
+
+    def groups(self, counts: dict) -> list[tuple[object, int]]:
+        """The groups that have tickets, in the order shown, with their sizes."""
+        known = [(value, counts[value]) for value in self.values if value in counts]
+        rest = sum(n for v, n in counts.items() if v is not None and v not in self.values)
+        others = [(OTHERS, rest)] if rest else []
+        groups = [*others, *known] if self.descending else [*known, *others]
+        return [*groups, (None, counts[None])] if None in counts else groups
+
+    def condition(self, group) -> ColumnElement[bool]:
+        if group is None:
+            return self.column.is_(None)
+        if group is OTHERS:
+            return and_(self.column.is_not(None), self.column.not_in(self.values or [None]))
+        return self.column == group
+
+    def keys(self) -> list:
+        """The same order as one ORDER BY (a search's matches are sorted this way)."""
+        rank = _rank(self.column, self.values[::-1] if self.descending else self.values)
+        first = rank.desc() if self.descending else rank.asc()
+        return [self.column.is_(None), first] if self.nulls_last else [first]
+
+
+def _ranked_sort(params: ListParams) -> RankedSort | None:
     descending = params.ordre == "desc"
-
-    def direction(column):
-        return column.desc() if descending else column.asc()
-
     if params.tri == "type":
         types = select(RequestType.id).order_by(name_order(RequestType.name), RequestType.id)
-        keys = [direction(_rank(Ticket.request_type_id, list(db.session.scalars(types))))]
+        values, column = list(db.session.scalars(types)), Ticket.request_type_id
     elif params.tri == "reference":
         categories = select(PortalCategory.id).order_by(PortalCategory.key)
-        rank = _rank(Ticket.category_id, list(db.session.scalars(categories)))
-        keys = [direction(rank), direction(Ticket.number)]
-    elif params.tri == "resume":
-        keys = [direction(func.lower(Ticket.summary))]
+        number = Ticket.number.desc() if descending else Ticket.number.asc()
+        values = list(db.session.scalars(categories))
+        return RankedSort(
+            Ticket.category_id, values[::-1] if descending else values, descending, within=[number]
+        )
     elif params.tri == "etat":
-        keys = [direction(_rank(Ticket.status, [status.value for status in Status]))]
+        values, column = [status.value for status in Status], Ticket.status
     elif params.tri in ("demandeur", "responsable"):
         # Tickets are opened by, and given to, EN staff.
         staff = (
@@ -401,12 +438,31 @@ def _sort_keys(params: ListParams) -> list:
             .order_by(name_order(User.full_name), User.id)
         )
         column = Ticket.creator_id if params.tri == "demandeur" else Ticket.assignee_id
-        # Tickets without anyone in charge come last, whichever the direction.
-        keys = [column.is_(None), direction(_rank(column, list(db.session.scalars(staff))))]
+        values = list(db.session.scalars(staff))
+        return RankedSort(column, values[::-1] if descending else values, descending, True)
+    else:
+        return None
+    return RankedSort(column, values[::-1] if descending else values, descending)
+
+
+# Newest first among equals, and the id last: a stable order across pages.
+_TIE_BREAKS = (Ticket.created_at.desc(), Ticket.id.desc())
+
+
+def _sort_keys(params: ListParams, ranked: RankedSort | None) -> list:
+    descending = params.ordre == "desc"
+
+    def direction(column):
+        return column.desc() if descending else column.asc()
+
+    if ranked is not None:
+        keys = [*ranked.keys(), *ranked.within]
+    elif params.tri == "resume":
+        # The folded summary (École among the E), served by ix_ticket_summary_sort.
+        keys = [direction(Ticket.summary_sort)]
     else:
         keys = [direction(Ticket.created_at)]
-    # Newest first among equals, and the id last: a stable order across pages.
-    return [*keys, Ticket.created_at.desc(), Ticket.id.desc()]
+    return [*keys, *_TIE_BREAKS]
 
 
 @dataclass
@@ -444,10 +500,12 @@ class TicketPage:
         return self.page + 1
 
 
-def _page_query(conditions, order, page: int, per_page: int, *columns):
+def _page_query(conditions, order, page: int, per_page: int, *, join=None):
+    query = select(Ticket)
+    if join is not None:
+        query = query.join(*join)
     return (
-        select(Ticket, *columns)
-        .where(*conditions)
+        query.where(*conditions)
         .options(
             selectinload(Ticket.request_type),
             selectinload(Ticket.creator),
@@ -462,7 +520,9 @@ def _page_query(conditions, order, page: int, per_page: int, *columns):
 
 
 def _count(conditions) -> int:
-    return db.session.scalar(select(func.count(Ticket.id)).where(*conditions)) or 0
+    # count(*), not count(id): PostgreSQL can then answer from an index alone (index-only scan
+    # of ix_ticket_supplier_created for a supplier's 20,000 tickets: 2 ms instead of 35).
+    return db.session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
 
 
 # A search counts its matches up to this many (« plus de 1 000 demandes »), or up to the page
@@ -505,6 +565,43 @@ def delay_states(user: User, tickets: list[Ticket], now: datetime) -> dict[int, 
     return states
 
 
+def _group_counts(conditions, ranked: RankedSort) -> dict:
+    rows = db.session.execute(
+        select(ranked.column, func.count()).where(*conditions).group_by(ranked.column)
+    )
+    return dict(rows.all())
+
+
+def _ranked_page_query(conditions, ranked: RankedSort, counts: dict, page: int, per_page: int):
+    """The page's tickets, read group by group (one UNION ALL, each part along an index)."""
+    skip, wanted, parts = (page - 1) * per_page, per_page, []
+    for group, size in ranked.groups(counts):
+        if skip >= size:
+            skip -= size
+            continue
+        part = (
+            select(Ticket.id)
+            .where(*conditions, ranked.condition(group))
+            .order_by(*ranked.within, *_TIE_BREAKS)
+            .limit(min(wanted, size - skip))
+            .offset(skip)
+            .subquery()
+        )
+        parts.append(select(part.c.id, literal(len(parts)).label("part")))
+        wanted -= min(wanted, size - skip)
+        skip = 0
+        if not wanted:
+            break
+    ids = union_all(*parts).subquery("page_ids") if len(parts) > 1 else parts[0].subquery()
+    return _page_query(
+        [],
+        [ids.c.part, *ranked.within, *_TIE_BREAKS],
+        1,
+        per_page,
+        join=(ids, ids.c.id == Ticket.id),
+    )
+
+
 def list_tickets(
     user: User, params: ListParams, *, per_page: int = PER_PAGE, now: datetime | None = None
 ) -> TicketPage:
@@ -513,21 +610,28 @@ def list_tickets(
     Two statements for the list itself (a COUNT, then the page), then one IN query per related
     table for the rows shown. A search's COUNT stops past SEARCH_COUNT_BOUND matches (or the
     page asked for): the page then says « plus de … ». A page past the end shows the last one.
+    A sort by type, reference, state or person counts per group instead (RankedSort).
     """
     now = now or utcnow()
     conditions = list_conditions(user, params, now=now)
-    more = False
+    ranked = _ranked_sort(params)
+    more, counts = False, None
     if params.q:
         bound = max(SEARCH_COUNT_BOUND, params.page * per_page)
         total, more = _bounded_count(conditions, bound)
+    elif ranked is not None:
+        counts = _group_counts(conditions, ranked)
+        total = sum(counts.values())
     else:
         total = _count(conditions)
     page = params.page if more else min(params.page, max(1, math.ceil(total / per_page)))
-    items = (
-        list(db.session.scalars(_page_query(conditions, _sort_keys(params), page, per_page)))
-        if total
-        else []
-    )
+    if not total:
+        query = None
+    elif counts is not None:
+        query = _ranked_page_query(conditions, ranked, counts, page, per_page)
+    else:
+        query = _page_query(conditions, _sort_keys(params, ranked), page, per_page)
+    items = list(db.session.scalars(query)) if query is not None else []
     delays = delay_states(user, items, now)
     return TicketPage(items, total, page, per_page, more=more, delays=delays)
 
@@ -544,7 +648,7 @@ class Choice:
 def creator_choices(user: User) -> list[Choice]:
     """« Tous les créateurs » or one: the people who opened a ticket this user can see.
 
-    Tickets are opened by EN staff: each staff member is one EXISTS probe on ix_ticket_creator_id,
+    Tickets are opened by EN staff: each staff member is one EXISTS probe on ix_ticket_creator_created,
     rather than a DISTINCT over every ticket the user sees."""
     opened = (
         select(Ticket.id)
