@@ -129,6 +129,14 @@ class Ticket(db.Model):
     participants: Mapped[list[Participant]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan"
     )
+    # The pause running now, if any (one at a time, app.sla.pauses): joined into the page's
+    # statement rather than read on its own. Read only: pauses change through app.sla.pauses.
+    open_pause = relationship(
+        "TicketPause",
+        primaryjoin="and_(TicketPause.ticket_id == Ticket.id, TicketPause.ended_at.is_(None))",
+        viewonly=True,
+        uselist=False,
+    )
     interventions: Mapped[list[Intervention]] = relationship(
         back_populates="ticket", order_by="Intervention.id", cascade="all, delete-orphan"
     )

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, union_all
+from sqlalchemy.orm import joinedload
 
 from app.auth.roles import EN_STAFF
 from app.core.folding import fold_text
@@ -364,18 +364,10 @@ def list_conditions(
     return conditions
 
 
-def _rank(column, ordered_ids: list) -> ColumnElement:
-    """The position of `column`'s value in `ordered_ids`: a sort key without a join (used for
-    a search's matches; the plain list reads the groups in order instead, see RankedSort)."""
-    if not ordered_ids:
-        return literal(0)
-    positions = {value: position for position, value in enumerate(ordered_ids)}
-    return case(positions, value=column, else_=len(ordered_ids))
-
-
 # The group of the values missing from a ranked sort's order (a creator who left EN staff):
-# after the known ones, as the CASE above ranks them.
+# after the known ones in ascending order, before them in descending order.
 OTHERS = object()
+_UNRANKED = 1 << 30
 
 
 @dataclass
@@ -383,66 +375,93 @@ class RankedSort:
     """A sort by a column of few values shown in a fixed order: request types and EN staff by
     name, categories by key, states in the workflow's order.
 
-    Ordering every ticket by its value's position (a CASE) is a sort of all the matching rows.
-    Instead, the list counts the tickets per value (one GROUP BY, which is also the total), finds
-    which groups the page asked for falls in, and reads just those rows, each group along its
-    index (`ix_ticket_<column>_created`, or the reference's `(category_id, number)`)."""
+    `ranks` is a small sub-select (value, position) that the statements join, so the order costs
+    no statement of its own. Ordering every ticket by its value's position is a sort of all the
+    matching rows: instead the plain list counts the tickets per value (one GROUP BY, which is
+    also the total), finds which groups the page asked for falls in, and reads just those rows,
+    each group along its index (`ix_ticket_<column>_created`, or the reference's
+    `(category_id, number)`). A search's matches are few: they are sorted by the position."""
 
     column: object
-    values: list  # in the order shown (`ordre` applied)
+    ranks: object  # a subquery with the columns value and position
     descending: bool
-    nulls_last: bool = False  # no one in charge: last, whichever the direction
     within: list = field(default_factory=list)  # the order inside a group, before the tie-breaks
 
-    def groups(self, counts: dict) -> list[tuple[object, int]]:
+    def position(self):
+        return func.coalesce(self.ranks.c.position, _UNRANKED)
+
+    def keys(self) -> list:
+        """The same order as one ORDER BY (for a search's matches; join `ranks` first)."""
+        position = self.position().desc() if self.descending else self.position().asc()
+        # Tickets without anyone in charge come last, whichever the direction.
+        return [self.column.is_(None), position]
+
+    def join(self):
+        return (self.ranks, self.ranks.c.value == self.column)
+
+    def counts(self, conditions) -> list[tuple[object, int | None, int]]:
+        """(value, position or None, tickets) for each value among the matching tickets."""
+        position = self.ranks.c.position
+        query = (
+            select(self.column, position, func.count())
+            .select_from(Ticket)
+            .outerjoin(*self.join())
+            .where(*conditions)
+            .group_by(self.column, position)
+        )
+        return [tuple(row) for row in db.session.execute(query)]
+
+    def groups(self, counts) -> list[tuple[object, int]]:
         """The groups that have tickets, in the order shown, with their sizes."""
-        known = [(value, counts[value]) for value in self.values if value in counts]
-        rest = sum(n for v, n in counts.items() if v is not None and v not in self.values)
+        ranked = sorted(
+            ((position, value, n) for value, position, n in counts if position is not None),
+            reverse=self.descending,
+        )
+        known = [(value, n) for _position, value, n in ranked]
+        rest = sum(n for value, position, n in counts if value is not None and position is None)
         others = [(OTHERS, rest)] if rest else []
         groups = [*others, *known] if self.descending else [*known, *others]
-        return [*groups, (None, counts[None])] if None in counts else groups
+        unset = sum(n for value, _position, n in counts if value is None)
+        return [*groups, (None, unset)] if unset else groups
 
-    def condition(self, group) -> ColumnElement[bool]:
+    def condition(self, group, known: list) -> ColumnElement[bool]:
         if group is None:
             return self.column.is_(None)
         if group is OTHERS:
-            return and_(self.column.is_not(None), self.column.not_in(self.values or [None]))
+            return and_(self.column.is_not(None), self.column.not_in(known or [None]))
         return self.column == group
 
-    def keys(self) -> list:
-        """The same order as one ORDER BY (a search's matches are sorted this way)."""
-        rank = _rank(self.column, self.values[::-1] if self.descending else self.values)
-        first = rank.desc() if self.descending else rank.asc()
-        return [self.column.is_(None), first] if self.nulls_last else [first]
+
+def _ranks(query, value, order: list):
+    return query.add_columns(
+        value.label("value"), func.row_number().over(order_by=order).label("position")
+    ).subquery("ranks")
 
 
 def _ranked_sort(params: ListParams) -> RankedSort | None:
     descending = params.ordre == "desc"
     if params.tri == "type":
-        types = select(RequestType.id).order_by(name_order(RequestType.name), RequestType.id)
-        values, column = list(db.session.scalars(types)), Ticket.request_type_id
-    elif params.tri == "reference":
-        categories = select(PortalCategory.id).order_by(PortalCategory.key)
+        order = [name_order(RequestType.name), RequestType.id]
+        ranks = _ranks(select(), RequestType.id, order)
+        return RankedSort(Ticket.request_type_id, ranks, descending)
+    if params.tri == "reference":
+        ranks = _ranks(select(), PortalCategory.id, [PortalCategory.key])
         number = Ticket.number.desc() if descending else Ticket.number.asc()
-        values = list(db.session.scalars(categories))
-        return RankedSort(
-            Ticket.category_id, values[::-1] if descending else values, descending, within=[number]
-        )
-    elif params.tri == "etat":
-        values, column = [status.value for status in Status], Ticket.status
-    elif params.tri in ("demandeur", "responsable"):
+        return RankedSort(Ticket.category_id, ranks, descending, within=[number])
+    if params.tri == "etat":
+        # The workflow's order: constants, no table to read.
+        states = [
+            select(literal(status.value).label("value"), literal(n).label("position"))
+            for n, status in enumerate(Status, 1)
+        ]
+        return RankedSort(Ticket.status, union_all(*states).subquery("ranks"), descending)
+    if params.tri in ("demandeur", "responsable"):
         # Tickets are opened by, and given to, EN staff.
-        staff = (
-            select(User.id)
-            .where(User.role.in_(sorted(EN_STAFF)))
-            .order_by(name_order(User.full_name), User.id)
-        )
+        staff = select().where(User.role.in_(sorted(EN_STAFF)))
+        ranks = _ranks(staff, User.id, [name_order(User.full_name), User.id])
         column = Ticket.creator_id if params.tri == "demandeur" else Ticket.assignee_id
-        values = list(db.session.scalars(staff))
-        return RankedSort(column, values[::-1] if descending else values, descending, True)
-    else:
-        return None
-    return RankedSort(column, values[::-1] if descending else values, descending)
+        return RankedSort(column, ranks, descending)
+    return None
 
 
 # Newest first among equals, and the id last: a stable order across pages.
@@ -500,18 +519,21 @@ class TicketPage:
         return self.page + 1
 
 
-def _page_query(conditions, order, page: int, per_page: int, *, join=None):
+def _page_query(conditions, order, page: int, per_page: int, *, join=None, outerjoin=None):
     query = select(Ticket)
     if join is not None:
         query = query.join(*join)
+    if outerjoin is not None:
+        query = query.outerjoin(*outerjoin)
     return (
         query.where(*conditions)
+        # Many-to-one each: joined into the page's statement, one row per ticket still.
         .options(
-            selectinload(Ticket.request_type),
-            selectinload(Ticket.creator),
-            selectinload(Ticket.assignee),
-            selectinload(Ticket.site).joinedload(Site.establishment),
-            selectinload(Ticket.supplier),
+            joinedload(Ticket.request_type),
+            joinedload(Ticket.creator),
+            joinedload(Ticket.assignee),
+            joinedload(Ticket.site).joinedload(Site.establishment),
+            joinedload(Ticket.supplier),
         )
         .order_by(*order)
         .limit(per_page)
@@ -565,41 +587,30 @@ def delay_states(user: User, tickets: list[Ticket], now: datetime) -> dict[int, 
     return states
 
 
-def _group_counts(conditions, ranked: RankedSort) -> dict:
-    rows = db.session.execute(
-        select(ranked.column, func.count()).where(*conditions).group_by(ranked.column)
-    )
-    return dict(rows.all())
-
-
-def _ranked_page_query(conditions, ranked: RankedSort, counts: dict, page: int, per_page: int):
+def _ranked_page_query(conditions, ranked: RankedSort, counts: list, page: int, per_page: int):
     """The page's tickets, read group by group (one UNION ALL, each part along an index)."""
+    known = [value for value, position, _n in counts if position is not None]
     skip, wanted, parts = (page - 1) * per_page, per_page, []
     for group, size in ranked.groups(counts):
         if skip >= size:
             skip -= size
             continue
+        taken = min(wanted, size - skip)
         part = (
             select(Ticket.id)
-            .where(*conditions, ranked.condition(group))
+            .where(*conditions, ranked.condition(group, known))
             .order_by(*ranked.within, *_TIE_BREAKS)
-            .limit(min(wanted, size - skip))
+            .limit(taken)
             .offset(skip)
             .subquery()
         )
         parts.append(select(part.c.id, literal(len(parts)).label("part")))
-        wanted -= min(wanted, size - skip)
-        skip = 0
+        wanted, skip = wanted - taken, 0
         if not wanted:
             break
-    ids = union_all(*parts).subquery("page_ids") if len(parts) > 1 else parts[0].subquery()
-    return _page_query(
-        [],
-        [ids.c.part, *ranked.within, *_TIE_BREAKS],
-        1,
-        per_page,
-        join=(ids, ids.c.id == Ticket.id),
-    )
+    ids = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("page_ids")
+    order = [ids.c.part, *ranked.within, *_TIE_BREAKS]
+    return _page_query([], order, 1, per_page, join=(ids, ids.c.id == Ticket.id))
 
 
 def list_tickets(
@@ -607,10 +618,11 @@ def list_tickets(
 ) -> TicketPage:
     """The page of tickets `params` asks for, among those `user` may see.
 
-    Two statements for the list itself (a COUNT, then the page), then one IN query per related
-    table for the rows shown. A search's COUNT stops past SEARCH_COUNT_BOUND matches (or the
-    page asked for): the page then says « plus de … ». A page past the end shows the last one.
-    A sort by type, reference, state or person counts per group instead (RankedSort).
+    Two statements for the list itself (a COUNT, then the page, its related rows joined), then
+    one for the service-level badges of the rows shown. A search's COUNT stops past
+    SEARCH_COUNT_BOUND matches (or the page asked for): the page then says « plus de … ». A sort
+    by type, reference, state or person counts per group instead (RankedSort). A page past the
+    end shows the last one.
     """
     now = now or utcnow()
     conditions = list_conditions(user, params, now=now)
@@ -620,8 +632,8 @@ def list_tickets(
         bound = max(SEARCH_COUNT_BOUND, params.page * per_page)
         total, more = _bounded_count(conditions, bound)
     elif ranked is not None:
-        counts = _group_counts(conditions, ranked)
-        total = sum(counts.values())
+        counts = ranked.counts(conditions)
+        total = sum(n for _value, _position, n in counts)
     else:
         total = _count(conditions)
     page = params.page if more else min(params.page, max(1, math.ceil(total / per_page)))
@@ -630,7 +642,9 @@ def list_tickets(
     elif counts is not None:
         query = _ranked_page_query(conditions, ranked, counts, page, per_page)
     else:
-        query = _page_query(conditions, _sort_keys(params, ranked), page, per_page)
+        ranks = ranked.join() if ranked is not None else None
+        order = _sort_keys(params, ranked)
+        query = _page_query(conditions, order, page, per_page, outerjoin=ranks)
     items = list(db.session.scalars(query)) if query is not None else []
     delays = delay_states(user, items, now)
     return TicketPage(items, total, page, per_page, more=more, delays=delays)
@@ -645,42 +659,54 @@ class Choice:
     label: str
 
 
-def creator_choices(user: User) -> list[Choice]:
-    """« Tous les créateurs » or one: the people who opened a ticket this user can see.
+def _choices(kind: str, value, label, extra, order: list):
+    """One part of the filters' statement: (kind, value, label, extra, position in its list)."""
+    return select(
+        literal(kind).label("kind"),
+        value.label("value"),
+        label.label("label"),
+        extra.label("extra"),
+        func.row_number().over(order_by=order).label("position"),
+    )
 
-    Tickets are opened by EN staff: each staff member is one EXISTS probe on ix_ticket_creator_created,
-    rather than a DISTINCT over every ticket the user sees."""
+
+def _creators(user: User):
+    """The people who opened a ticket this user can see. Tickets are opened by EN staff: each
+    staff member is one EXISTS probe on ix_ticket_creator_created, rather than a DISTINCT over
+    every ticket the user sees."""
     opened = (
         select(Ticket.id)
         .where(Ticket.creator_id == User.id, visible_to(user))
         .correlate(User)
         .exists()
     )
-    rows = db.session.execute(
-        select(User.id, User.full_name)
-        .where(User.role.in_(sorted(EN_STAFF)), opened)
-        .order_by(name_order(User.full_name), User.id)
+    order = [name_order(User.full_name), User.id]
+    return _choices("creator", User.id, User.full_name, literal(""), order).where(
+        User.role.in_(sorted(EN_STAFF)), opened
     )
-    return [Choice(str(user_id), name) for user_id, name in rows]
 
 
-def request_type_choices() -> list[Choice]:
-    rows = db.session.execute(
-        select(RequestType.id, RequestType.name, PortalCategory.name)
-        .join(RequestType.category)
-        .order_by(PortalCategory.position, PortalCategory.name, RequestType.name)
-    ).all()
-    names = [name for _id, name, _category in rows]
+def _request_types():
+    order = [PortalCategory.position, PortalCategory.name, RequestType.name]
+    return _choices("type", RequestType.id, RequestType.name, PortalCategory.name, order).join(
+        RequestType.category
+    )
+
+
+def _suppliers():
+    return _choices("supplier", Supplier.id, Supplier.name, literal(""), [Supplier.name])
+
+
+def _type_choices(rows) -> list[Choice]:
+    names = [row.label for row in rows]
     return [
         # The category's name only where two categories have a type of the same name.
-        Choice(str(type_id), name if names.count(name) == 1 else f"{name} ({category})")
-        for type_id, name, category in rows
+        Choice(
+            str(row.value),
+            row.label if names.count(row.label) == 1 else f"{row.label} ({row.extra})",
+        )
+        for row in rows
     ]
-
-
-def supplier_choices() -> list[Choice]:
-    rows = db.session.execute(select(Supplier.id, Supplier.name).order_by(Supplier.name))
-    return [Choice(str(supplier_id), name) for supplier_id, name in rows]
 
 
 @dataclass
@@ -692,10 +718,19 @@ class FilterOptions:
 
 
 def filter_options(user: User) -> FilterOptions:
+    """The filters' choices, read in one statement (a UNION ALL of the three lists)."""
     en_staff = user.role in EN_STAFF
+    parts = [_creators(user), _request_types()] + ([_suppliers()] if en_staff else [])
+    lists = union_all(*parts).subquery("choices")
+    rows = db.session.execute(select(lists).order_by(lists.c.kind, lists.c.position)).all()
+    by_kind: dict[str, list] = {"creator": [], "type": [], "supplier": []}
+    for row in rows:
+        by_kind[row.kind].append(row)
     return FilterOptions(
         states=states_for(en_staff),
-        creators=creator_choices(user),
-        request_types=request_type_choices(),
-        suppliers=supplier_choices() if en_staff else None,
+        creators=[Choice(str(row.value), row.label) for row in by_kind["creator"]],
+        request_types=_type_choices(by_kind["type"]),
+        suppliers=[Choice(str(row.value), row.label) for row in by_kind["supplier"]]
+        if en_staff
+        else None,
     )
