@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.folding import fold_fields
 from app.extensions import db
 from app.models.school import Site
 from app.models.supplier import Supplier
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime, trigram_index, utcnow
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -25,12 +25,7 @@ class Equipment(db.Model):
     __table_args__ = (
         CheckConstraint("label IS NOT NULL OR serial IS NOT NULL", name="label_or_serial"),
         # The equipment search: LIKE '%word%' on the folded column, a trigram index on PostgreSQL.
-        Index(
-            "ix_equipment_search_text_trgm",
-            "search_text",
-            postgresql_using="gin",
-            postgresql_ops={"search_text": "gin_trgm_ops"},
-        ),
+        trigram_index("ix_equipment_search_text_trgm", "search_text"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

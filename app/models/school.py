@@ -9,23 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    CheckConstraint,
-    ForeignKey,
-    Index,
-    String,
-    Text,
-    UniqueConstraint,
-    event,
-    inspect,
-    select,
-    update,
-)
+import sqlalchemy as sa
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.core.folding import fold_fields, fold_text
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime, trigram_index, utcnow
 
 
 class Establishment(db.Model):
@@ -57,18 +47,8 @@ class Site(db.Model):
         CheckConstraint("school_calendar IN ('fwb', 'dg')", name="school_calendar_known"),
         # The directory's searches: LIKE '%word%' on the folded columns, served by trigram
         # indexes on PostgreSQL (plain indexes on SQLite, which serve nothing there).
-        Index(
-            "ix_school_site_search_name_trgm",
-            "search_name",
-            postgresql_using="gin",
-            postgresql_ops={"search_name": "gin_trgm_ops"},
-        ),
-        Index(
-            "ix_school_site_search_address_trgm",
-            "search_address",
-            postgresql_using="gin",
-            postgresql_ops={"search_address": "gin_trgm_ops"},
-        ),
+        trigram_index("ix_school_site_search_name_trgm", "search_name"),
+        trigram_index("ix_school_site_search_address_trgm", "search_address"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,11 +110,11 @@ def _refresh_site(site: Site) -> None:
 
 
 def _renamed(establishment: Establishment) -> bool:
-    state = inspect(establishment)
+    state = sa.inspect(establishment)
     return state.persistent and state.attrs.name.history.has_changes()
 
 
-@event.listens_for(Session, "before_flush")
+@sa.event.listens_for(Session, "before_flush")
 def _keep_site_search(session: Session, _context, _instances) -> None:
     """Sites written through the ORM, and the sites of a renamed establishment, fold again.
 
@@ -152,7 +132,7 @@ def sync_site_search(session: Session) -> int:
     """Fold again every site whose search columns are out of step (after bulk INSERTs and
     UPDATEs, which skip the ORM's events); returns how many changed. A few thousand rows."""
     rows = session.execute(
-        select(
+        sa.select(
             Site.id,
             Establishment.name,
             Site.locality,
@@ -170,5 +150,5 @@ def sync_site_search(session: Session) -> int:
         ):
             changes.append({"id": row.id, **folded})
     if changes:
-        session.execute(update(Site), changes)
+        session.execute(sa.update(Site), changes)
     return len(changes)

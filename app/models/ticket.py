@@ -27,7 +27,7 @@ from app.models.catalogue import PortalCategory, RequestType
 from app.models.equipment import Equipment
 from app.models.school import Site
 from app.models.supplier import Supplier
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime, trigram_index, utcnow
 from app.models.user import User
 from app.tickets.events import EventKind, kind_of
 from app.tickets.workflow import FINAL_STATUSES, Status
@@ -60,18 +60,8 @@ class Ticket(db.Model):
         # The search box: LIKE '%word%' on the folded columns, served by trigram indexes on
         # PostgreSQL (pg_trgm). SQLite gets plain indexes that serve nothing but keep one schema;
         # its LIKE reads the folded column, no longer a function per row.
-        Index(
-            "ix_ticket_search_text_trgm",
-            "search_text",
-            postgresql_using="gin",
-            postgresql_ops={"search_text": "gin_trgm_ops"},
-        ),
-        Index(
-            "ix_ticket_contact_search_trgm",
-            "contact_search",
-            postgresql_using="gin",
-            postgresql_ops={"contact_search": "gin_trgm_ops"},
-        ),
+        trigram_index("ix_ticket_search_text_trgm", "search_text"),
+        trigram_index("ix_ticket_contact_search_trgm", "contact_search"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -52,7 +52,8 @@ def page_query():
             joinedload(Ticket.creator),
             joinedload(Ticket.contact_user),
             joinedload(Ticket.open_pause).joinedload(TicketPause.started_by),
-            selectinload(Ticket.participants).joinedload(Participant.user),
+            # The one collection joined (a few rows): two would multiply each other.
+            joinedload(Ticket.participants).joinedload(Participant.user),
             selectinload(Ticket.interventions).joinedload(Intervention.created_by),
             selectinload(Ticket.events).joinedload(TicketEvent.actor),
             selectinload(Ticket.attachments).joinedload(Attachment.uploaded_by),
