@@ -3,8 +3,7 @@
 Plain functions, no request: `parse_list_args` reads a mapping (the query string) leniently —
 a value it does not understand is replaced by its default, never an error — and `list_tickets`
 turns the result into a total and one page of tickets, whose related rows (request type,
-creator, person in charge, school, supplier) come in a fixed number of IN queries whatever the
-page size. Who sees what is `permissions.visible_to`, applied to every query here.
+creator, person in charge, school, supplier) are joined into the page's statement. Who sees what is `permissions.visible_to`, applied to every query here.
 
 The search box (« La demande contient… ») matches each word typed against the reference, the
 summary, the label and serial number, the school (establishment name, locality, FE or FI
@@ -380,7 +379,8 @@ class RankedSort:
     matching rows: instead the plain list counts the tickets per value (one GROUP BY, which is
     also the total), finds which groups the page asked for falls in, and reads just those rows,
     each group along its index (`ix_ticket_<column>_created`, or the reference's
-    `(category_id, number)`). A search's matches are few: they are sorted by the position."""
+    `(category_id, number)`). A search's matches (which it does not count past a bound) are
+    sorted by the position in one ORDER BY."""
 
     column: object
     ranks: object  # a subquery with the columns value and position
