@@ -3,7 +3,8 @@
 Plain functions, no request: `parse_list_args` reads a mapping (the query string) leniently —
 a value it does not understand is replaced by its default, never an error — and `list_tickets`
 turns the result into a total and one page of tickets, whose related rows (request type,
-creator, person in charge, school, supplier) are joined into the page's statement. Who sees what is `permissions.visible_to`, applied to every query here.
+creator, person in charge, school, supplier) are joined into the page's statement. Who sees
+what is `permissions.visible_to`, applied to every query here.
 
 The search box (« La demande contient… ») matches each word typed against the reference, the
 summary, the label and serial number, the school (establishment name, locality, FE or FI
