@@ -25,6 +25,8 @@ from sqlalchemy.engine import make_url
 from app.auth.passwords import hash_password
 from app.extensions import db
 from app.models import Equipment, Establishment, Role, Site, Supplier, User
+from app.models.equipment import equipment_search_text
+from app.models.school import sync_site_search
 from bench._support import bench_app
 
 PASSWORD = "Cerf-volant-bleu-42!"
@@ -95,6 +97,7 @@ def fill(sites: int, items: int, seed: int = 7) -> dict:
             }
         )
     db.session.execute(insert(Site), site_rows)
+    sync_site_search(db.session)  # bulk inserts skip the ORM's events
     db.session.execute(
         insert(Supplier),
         [
@@ -136,7 +139,7 @@ def fill(sites: int, items: int, seed: int = 7) -> dict:
     for i in range(1, items + 1):
         lot = f"Lot {i % 8:02d}"
         batch.append(
-            {
+            row := {
                 "lot": lot,
                 "model": rnd.choice(["Ordinateur portable", "Écran interactif", "Tablette"]),
                 "label": f"EN{i % 8:02d}-LOT{i % 8:02d}-{i:06d}",
@@ -146,6 +149,7 @@ def fill(sites: int, items: int, seed: int = 7) -> dict:
                 "warranty_end": date(2026, 1, 1) + timedelta(days=rnd.randrange(1000)),
             }
         )
+        row["search_text"] = equipment_search_text(row)
         if len(batch) == 5000:
             db.session.execute(insert(Equipment), batch)
             batch = []

@@ -46,6 +46,7 @@ from app.models import (
     TicketEvent,
     User,
 )
+from app.models.school import sync_site_search
 from app.models.ticket import ticket_search_columns
 from app.tickets.service import ActionInput, apply_action
 from app.tickets.workflow import Action, Status
@@ -140,6 +141,7 @@ def fill_directory(rnd: random.Random) -> dict:
             for i in range(1, SITES + 1)
         ),
     )
+    sync_site_search(db.session)  # bulk inserts skip the ORM's events
     _insert(
         Supplier,
         (

@@ -7,7 +7,9 @@ import re
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
+from app.core.folding import fold_text
 from app.core.input import parse_int
+from app.directory.queries import site_word_matches
 from app.extensions import db
 from app.models import Establishment, Site, Supplier
 
@@ -53,7 +55,8 @@ def site_code(site: Site) -> str:
 
 
 def search_sites(query: str, limit: int = 10) -> list[Site]:
-    """Sites matching a FE or FI number, a postal code, a locality or the school's name."""
+    """Sites matching a FE or FI number, a postal code, a locality, the school's name or the
+    address, whatever the case and accents."""
     query = (query or "").strip()
     if len(query) < 2:
         return []
@@ -68,12 +71,7 @@ def search_sites(query: str, limit: int = 10) -> list[Site]:
             or_(Site.fi == number, Establishment.fase == number, Site.postal_code == query)
         )
     else:
-        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            or_(
-                Establishment.name.ilike(pattern, escape="\\"),
-                Site.locality.ilike(pattern, escape="\\"),
-                Site.address.ilike(pattern, escape="\\"),
-            )
-        )
+        # The sites' folded copies (app.core.folding), trigram-indexed on PostgreSQL: "ecole"
+        # finds "École" on both databases.
+        stmt = stmt.where(site_word_matches(fold_text(query)))
     return list(db.session.scalars(stmt.order_by(Establishment.name, Site.fi).limit(limit)))

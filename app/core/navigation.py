@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -92,8 +92,13 @@ class NavItem:
 
 
 def _failed_messages() -> str:
-    count = failed_count()
-    return "" if not count.value else f"{count.value}{'+' if count.capped else ''}"
+    """The « Envois » badge: one statement per request, however many menus a page draws."""
+    if "relais_failed_badge" not in g:
+        count = failed_count()
+        g.relais_failed_badge = (
+            "" if not count.value else f"{count.value}{'+' if count.capped else ''}"
+        )
+    return g.relais_failed_badge
 
 
 def _items(entries: list[NavEntry], app: Flask) -> list[NavItem]:

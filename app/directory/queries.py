@@ -5,11 +5,11 @@ HTTP. Searches return a `select` the view hands to `db.paginate`, with what the 
 loaded eagerly (no query per row).
 
 Accents and case: names in the FASE file are written "Ecole", "École", "ECOLE"… A search ignores
-both without storing anything new. The words typed are folded (`fold_text`: lower case, no
-accents); on PostgreSQL each becomes a case-insensitive regular expression listing the accented
-forms of its letters ("ecole" -> `~* '[eé…]c[oô…]l[eé…]'`), and on SQLite, whose lower() only
-knows ASCII, the column goes through the same fold_text() registered as an SQL function. Names
-sort in French order (ICU collation fr-BE on PostgreSQL).
+both. Sites and equipment keep folded copies of what is searched (`Site.search_name`,
+`search_address`, `Equipment.search_text`, folded by `app.core.folding` when rows are written),
+and each word typed, folded the same way, is looked for with `LIKE '%word%'` in them: trigram
+indexes serve it on PostgreSQL, and SQLite reads the folded text without calling anything per
+row. Names sort in French order (ICU collation fr-BE on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -41,24 +41,6 @@ from app.extensions import db
 from app.models import Equipment, Establishment, Role, Site, Supplier, User
 
 # ------------------------------------------------------------------ accent- and case-folding
-
-# For PostgreSQL: each plain letter of a folded word stands for all its accented forms.
-_VARIANTS: dict[str, str] = {}
-for _accented, _plain in zip(FOLD_FROM, FOLD_TO, strict=True):
-    _VARIANTS.setdefault(_plain, _plain)
-    _VARIANTS[_plain] += _accented
-_VARIANTS["'"] = "'’‘"
-
-
-def accent_pattern(folded: str) -> str:
-    """A regular expression matching `folded` written with or without accents:
-    "ecole" -> "[eéèêëÉÈÊË]c[oóòôöõÓÒÔÖÕ]l[eéèêëÉÈÊË]" (used case-insensitively)."""
-    parts = []
-    for char in folded:
-        variants = _VARIANTS.get(char)
-        # Only letters, apostrophes, a space and a hyphen (last) in a class: nothing to escape.
-        parts.append(f"[{variants}]" if variants else re.escape(char))
-    return "".join(parts)
 
 
 class fold(FunctionElement):
@@ -98,20 +80,6 @@ def _sqlite_fold(value):
 def _register_sqlite_fold(dbapi_connection, _record) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.create_function("relais_fold", 1, _sqlite_fold, deterministic=True)
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
-def folded_contains(column, folded: str) -> ColumnElement[bool]:
-    """`column` holds the folded word, whatever its case and accents.
-
-    PostgreSQL: a case-insensitive regular expression with the accented forms (`~*`), five
-    times cheaper than translate() on every row. SQLite: fold_text() on the column, then LIKE."""
-    if _dialect() == "postgresql":
-        return column.regexp_match(accent_pattern(folded), flags="i")
-    return fold(column).contains(folded, autoescape=True)
 
 
 # French alphabetical order: ICU's fr-BE collation where PostgreSQL has it (Debian's does).
@@ -192,12 +160,15 @@ def _number_matches(token: str) -> ColumnElement[bool]:
     return or_(false(), *conditions)
 
 
-def _word_matches(word: str) -> ColumnElement[bool]:
-    return or_(
-        folded_contains(Establishment.name, word),
-        folded_contains(Site.locality, word),
-        folded_contains(Site.address, word),
-    )
+def _in_name(word: str) -> ColumnElement[bool]:
+    """The establishment's name or the locality holds the folded word."""
+    return Site.search_name.contains(word, autoescape=True)
+
+
+def site_word_matches(word: str) -> ColumnElement[bool]:
+    """The site's establishment name, locality or address holds the folded `word` (the admins'
+    site look-up passes the whole text typed)."""
+    return or_(_in_name(word), Site.search_address.contains(word, autoescape=True))
 
 
 def school_search(text: str | None):
@@ -207,15 +178,7 @@ def school_search(text: str | None):
     if parsed.words:
         # Sites whose name or locality holds every word come before street-name matches
         # ("Borlon" finds the Borlon schools before a "Rue de Borlon" elsewhere).
-        in_name = and_(
-            *(
-                or_(
-                    folded_contains(Establishment.name, word),
-                    folded_contains(Site.locality, word),
-                )
-                for word in parsed.words
-            )
-        )
+        in_name = and_(*(_in_name(word) for word in parsed.words))
         order.insert(0, case((in_name, 0), else_=1))
     stmt = (
         select(Site)
@@ -229,7 +192,7 @@ def school_search(text: str | None):
     if parsed.fi is not None:
         conditions.append(Site.fi == parsed.fi)
     conditions += [_number_matches(token) for token in parsed.numbers]
-    conditions += [_word_matches(word) for word in parsed.words]
+    conditions += [site_word_matches(word) for word in parsed.words]
     if conditions:
         stmt = stmt.where(and_(*conditions))
     return stmt
@@ -352,21 +315,8 @@ def supplier_choices() -> list[tuple[int, str]]:
 
 
 def _equipment_term(term: str) -> ColumnElement[bool]:
-    # Labels and serials are stored upper case. A term with a digit is an identifier: lots and
-    # models are then only compared in lower case (cheap); a word is compared without accents.
-    upper = term.upper()
-    folded = fold_text(term)
-    model = (
-        func.lower(Equipment.model).contains(folded, autoescape=True)
-        if any(c.isdigit() for c in term)
-        else folded_contains(Equipment.model, folded)
-    )
-    return or_(
-        Equipment.label.contains(upper, autoescape=True),
-        Equipment.serial.contains(upper, autoescape=True),
-        func.lower(Equipment.lot).contains(folded, autoescape=True),
-        model,
-    )
+    """The item's label, serial, lot or model holds the term, whatever its case and accents."""
+    return Equipment.search_text.contains(fold_text(term), autoescape=True)
 
 
 def equipment_search(text: str | None, lot: str | None = None, supplier_id: int | None = None):

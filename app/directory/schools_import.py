@@ -37,7 +37,7 @@ from app.directory.csv_files import (
 )
 from app.extensions import db
 from app.models import Establishment, Site
-from app.models.school import LOCAL_NUMBERS_FROM
+from app.models.school import LOCAL_NUMBERS_FROM, sync_site_search
 from app.models.types import utcnow
 
 PACKAGED_FILE = Path(__file__).resolve().parent.parent / "data" / "signaletique-fase_FWB.csv.gz"
@@ -527,6 +527,9 @@ def _write(parsed: _Parsed, report: ImportReport, progress: ProgressFactory) -> 
         _execute(insert(Site), site_inserts, bar)
         _execute(update(Site), site_updates, bar)
         bar.update(site_counts.unchanged)
+    if est_inserts or est_updates or site_inserts or site_updates:
+        # Bulk writes skip the ORM's events: the sites' folded search columns follow here.
+        sync_site_search(session)
 
 
 def _columns(model, names):

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime, trigram_index, utcnow
 
 
 class OutboxStatus(StrEnum):
@@ -26,6 +26,8 @@ class OutboxMessage(db.Model):
         Index("ix_outbox_message_status_created", "status", "created_at"),
         # The digest: a person's pending messages about one ticket.
         Index("ix_outbox_message_ticket_recipient", "ticket_id", "recipient", "status"),
+        # « Envois »: part of an address (stored in lower case), LIKE '%…%' served by trigrams.
+        trigram_index("ix_outbox_message_recipient_trgm", "recipient"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

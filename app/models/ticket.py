@@ -28,7 +28,7 @@ from app.models.catalogue import PortalCategory, RequestType
 from app.models.equipment import Equipment
 from app.models.school import Site
 from app.models.supplier import Supplier
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime, trigram_index, utcnow
 from app.models.user import User
 from app.tickets.events import EventKind, kind_of
 from app.tickets.states import FINAL_STATUSES, Status
@@ -50,30 +50,26 @@ class Ticket(db.Model):
         Index("ix_ticket_created", "created_at"),
         # Scheduled work: finished tickets by the time they finished (automatic closure).
         Index("ix_ticket_status_changed", "status", "status_changed_at"),
+        # The list's sorts (app.tickets.queries): each group of a type, state or person newest
+        # first, and the summary folded (`summary_sort`).
+        Index("ix_ticket_request_type_created", "request_type_id", "created_at"),
+        Index("ix_ticket_creator_created", "creator_id", "created_at"),
+        Index("ix_ticket_assignee_created", "assignee_id", "created_at"),
+        Index("ix_ticket_summary_sort", "summary_sort"),
         Index("ix_ticket_equipment_serial", "equipment_serial"),
         Index("ix_ticket_equipment_label", "equipment_label"),
         # The search box: LIKE '%word%' on the folded columns, served by trigram indexes on
         # PostgreSQL (pg_trgm). SQLite gets plain indexes that serve nothing but keep one schema;
         # its LIKE reads the folded column, no longer a function per row.
-        Index(
-            "ix_ticket_search_text_trgm",
-            "search_text",
-            postgresql_using="gin",
-            postgresql_ops={"search_text": "gin_trgm_ops"},
-        ),
-        Index(
-            "ix_ticket_contact_search_trgm",
-            "contact_search",
-            postgresql_using="gin",
-            postgresql_ops={"contact_search": "gin_trgm_ops"},
-        ),
+        trigram_index("ix_ticket_search_text_trgm", "search_text"),
+        trigram_index("ix_ticket_contact_search_trgm", "contact_search"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("portal_category.id"))
     number: Mapped[int]
     reference: Mapped[str] = mapped_column(String(20), unique=True)  # "TECH-175"
-    request_type_id: Mapped[int] = mapped_column(ForeignKey("request_type.id"), index=True)
+    request_type_id: Mapped[int] = mapped_column(ForeignKey("request_type.id"))
     # The stored strings are the values ("open"…), in a VARCHAR checked by `status_known`.
     status: Mapped[Status] = mapped_column(
         Enum(
@@ -104,11 +100,13 @@ class Ticket(db.Model):
     # reference, summary, label and serial, one per line; the contact's name (EN staff only).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     contact_search: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The summary folded, the list's sort key for « Résumé » (École among the E, indexed).
+    summary_sort: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"))
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
-    creator_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    creator_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
 
     # Each reopening starts the procedure over: interventions and approval links are per round.
     round: Mapped[int] = mapped_column(default=1)
@@ -131,6 +129,14 @@ class Ticket(db.Model):
     creator: Mapped[User] = relationship(foreign_keys=[creator_id])
     participants: Mapped[list[Participant]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan"
+    )
+    # The pause running now, if any (one at a time, app.sla.pauses): joined into the page's
+    # statement rather than read on its own. Read only: pauses change through app.sla.pauses.
+    open_pause = relationship(
+        "TicketPause",
+        primaryjoin="and_(TicketPause.ticket_id == Ticket.id, TicketPause.ended_at.is_(None))",
+        viewonly=True,
+        uselist=False,
     )
     interventions: Mapped[list[Intervention]] = relationship(
         back_populates="ticket", order_by="Intervention.id", cascade="all, delete-orphan"
@@ -176,6 +182,7 @@ def ticket_search_columns(values) -> dict[str, str]:
             get("reference"), get("summary"), get("equipment_label"), get("equipment_serial")
         ),
         "contact_search": fold_text(get("contact_name") or ""),
+        "summary_sort": fold_text(get("summary") or ""),
     }
 
 

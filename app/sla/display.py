@@ -14,7 +14,6 @@ from babel.dates import format_datetime
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from app.core.time import BRUSSELS
 from app.extensions import db
@@ -191,13 +190,7 @@ def clock_panel(ticket: Ticket, user: User, *, now: datetime | None = None) -> C
         .where(ServiceClock.ticket_id == ticket.id, ServiceClock.round == ticket.round)
         .order_by(ServiceClock.id)
     ).all()
-    pause = db.session.scalar(
-        select(TicketPause)
-        .where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None))
-        .options(joinedload(TicketPause.started_by))
-        .order_by(TicketPause.id.desc())
-        .limit(1)
-    )
+    pause = ticket.open_pause  # joined by the page's statement (else one query here)
     cal = calendar_for(ticket.supplier, site=ticket.site)
     warning = settings.warning_minutes()
     panel = ClockPanel(

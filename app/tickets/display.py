@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -24,6 +24,7 @@ from app.models import (
     Supplier,
     Ticket,
     TicketEvent,
+    TicketPause,
     User,
 )
 from app.tickets.events import EventKind, kind_of
@@ -33,9 +34,13 @@ from app.tickets.workflow import Status
 
 def load_for_page(ticket_id: int) -> Ticket:
     """The ticket with all that its page shows, in a number of queries that does not grow."""
-    query = (
+    return db.session.scalars(page_query().where(Ticket.id == ticket_id)).unique().one()
+
+
+def page_query():
+    """The ticket's statement with what its page shows loaded (add the WHERE)."""
+    return (
         select(Ticket)
-        .where(Ticket.id == ticket_id)
         .options(
             joinedload(Ticket.category),
             joinedload(Ticket.request_type),
@@ -46,14 +51,15 @@ def load_for_page(ticket_id: int) -> Ticket:
             joinedload(Ticket.assignee),
             joinedload(Ticket.creator),
             joinedload(Ticket.contact_user),
-            selectinload(Ticket.participants).joinedload(Participant.user),
+            joinedload(Ticket.open_pause).joinedload(TicketPause.started_by),
+            # The one collection joined (a few rows): two would multiply each other.
+            joinedload(Ticket.participants).joinedload(Participant.user),
             selectinload(Ticket.interventions).joinedload(Intervention.created_by),
             selectinload(Ticket.events).joinedload(TicketEvent.actor),
             selectinload(Ticket.attachments).joinedload(Attachment.uploaded_by),
         )
         .execution_options(populate_existing=True)
     )
-    return db.session.scalars(query).unique().one()
 
 
 # ------------------------------------------------------------------ people
@@ -199,29 +205,59 @@ def activity(ticket: Ticket, user: User) -> list[Entry]:
 # ------------------------------------------------------------------ choices of the action forms
 
 
-def supplier_options(ticket: Ticket) -> list[tuple[int, str]]:
+def _options(action: str, value, label, order):
+    """One form's choices, as a part of `action_options`' statement."""
+    return select(
+        literal(action).label("action"),
+        value.label("value"),
+        label.label("label"),
+        func.row_number().over(order_by=order).label("position"),
+    )
+
+
+def _supplier_options(ticket: Ticket):
     """Active companies other than the one holding the ticket."""
-    query = select(Supplier.id, Supplier.name).where(Supplier.active.is_(True))
+    query = _options("reassign_supplier", Supplier.id, Supplier.name, Supplier.name)
+    query = query.where(Supplier.active.is_(True))
     if ticket.supplier_id is not None:
         query = query.where(Supplier.id != ticket.supplier_id)
-    return [(row.id, row.name) for row in db.session.execute(query.order_by(Supplier.name))]
+    return query
 
 
-def technician_options(ticket: Ticket) -> list[tuple[int, str]]:
+def _technician_options(ticket: Ticket):
     """Active users of the company holding the ticket."""
     if ticket.supplier_id is None:
-        return []
-    query = select(User.id, User.full_name).where(
+        return None
+    return _options("assign_technician", User.id, User.full_name, User.full_name).where(
         User.role == Role.SUPPLIER,
         User.supplier_id == ticket.supplier_id,
         User.active.is_(True),
     )
-    return [(row.id, row.full_name) for row in db.session.execute(query.order_by(User.full_name))]
 
 
-def assignee_options() -> list[tuple[int, str]]:
+def _assignee_options(_ticket: Ticket):
     """Active assistants and admins (who may be in charge of a ticket)."""
-    query = select(User.id, User.full_name).where(
+    return _options("change_assignee", User.id, User.full_name, User.full_name).where(
         User.role.in_([Role.ASSISTANT.value, Role.ADMIN.value]), User.active.is_(True)
     )
-    return [(row.id, row.full_name) for row in db.session.execute(query.order_by(User.full_name))]
+
+
+OPTIONS = {
+    "reassign_supplier": _supplier_options,
+    "assign_technician": _technician_options,
+    "change_assignee": _assignee_options,
+}
+
+
+def action_options(ticket: Ticket, actions) -> dict[str, list[tuple[int, str]]]:
+    """The choices of the forms of `actions` that have some (a company, a technician, a person
+    in charge), by action value: one statement for all of them (a UNION ALL)."""
+    parts = [OPTIONS[str(a)](ticket) for a in actions if str(a) in OPTIONS]
+    parts = [part for part in parts if part is not None]
+    found: dict[str, list[tuple[int, str]]] = {str(a): [] for a in actions if str(a) in OPTIONS}
+    if not parts:
+        return found
+    lists = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("options")
+    for row in db.session.execute(select(lists).order_by(lists.c.action, lists.c.position)):
+        found[row.action].append((row.value, row.label))
+    return found

@@ -3,8 +3,8 @@
 Plain functions, no request: `parse_list_args` reads a mapping (the query string) leniently —
 a value it does not understand is replaced by its default, never an error — and `list_tickets`
 turns the result into a total and one page of tickets, whose related rows (request type,
-creator, person in charge, school, supplier) come in a fixed number of IN queries whatever the
-page size. Who sees what is `permissions.visible_to`, applied to every query here.
+creator, person in charge, school, supplier) are joined into the page's statement. Who sees
+what is `permissions.visible_to`, applied to every query here.
 
 The search box (« La demande contient… ») matches each word typed against the reference, the
 summary, the label and serial number, the school (establishment name, locality, FE or FI
@@ -22,12 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, union_all
+from sqlalchemy.orm import joinedload
 
 from app.auth.roles import EN_STAFF
+from app.core.folding import fold_text
 from app.core.input import clean_text, page_number, parse_id, parse_int
-from app.directory.queries import accent_pattern, fold_text, folded_contains, name_order
+from app.directory.queries import name_order
 from app.extensions import db
 from app.models import (
     Establishment,
@@ -258,16 +259,6 @@ def _school_matches(condition: ColumnElement[bool]) -> ColumnElement[bool] | Non
     return Ticket.site_id.in_(site_ids)
 
 
-def _text_contains(column, folded: str) -> ColumnElement[bool]:
-    """`column` holds `folded` whatever the case and accents: a plain ILIKE when no letter of
-    `folded` has accented forms (digits, "st", "xl"…), cheaper than the general case (see
-    app.directory.queries.folded_contains). Used on the directory's few thousand schools."""
-    if accent_pattern(folded) == re.escape(folded):
-        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return column.ilike(f"%{escaped}%", escape="\\")
-    return folded_contains(column, folded)
-
-
 def _word_matches(word: str, *, en_staff: bool) -> ColumnElement[bool]:
     """The ticket's reference, summary, label or serial holds `word` (or its school's name or
     locality does, or the contact's name for EN staff), whatever the case and accents.
@@ -284,7 +275,8 @@ def _word_matches(word: str, *, en_staff: bool) -> ColumnElement[bool]:
             Ticket.equipment_serial.contains(upper, autoescape=True),
         )
         return or_(Ticket.reference == upper, and_(in_text, identifiers))
-    school = [_text_contains(Establishment.name, folded), _text_contains(Site.locality, folded)]
+    # The site's folded copy of its establishment's name and its locality (trigram-indexed).
+    school = [Site.search_name.contains(folded, autoescape=True)]
     number = parse_int(word, minimum=0)
     if number is not None:
         school += [Establishment.fase == number, Site.fi == number]
@@ -372,51 +364,130 @@ def list_conditions(
     return conditions
 
 
-def _rank(column, ordered_ids: list[int]) -> ColumnElement:
-    """The position of `column`'s value in `ordered_ids`: a sort key without a join.
-
-    Request types, categories and EN staff are a few rows, put in order once by a small query;
-    sorting the tickets by that position spares joining every matching ticket to another table
-    and comparing names under a collation, row by row."""
-    if not ordered_ids:
-        return literal(0)
-    positions = {value: position for position, value in enumerate(ordered_ids)}
-    return case(positions, value=column, else_=len(ordered_ids))
+# The group of the values missing from a ranked sort's order (a creator who left EN staff):
+# after the known ones in ascending order, before them in descending order.
+OTHERS = object()
+_UNRANKED = 1 << 30
 
 
-def _sort_keys(params: ListParams) -> list:
+@dataclass
+class RankedSort:
+    """A sort by a column of few values shown in a fixed order: request types and EN staff by
+    name, categories by key, states in the workflow's order.
+
+    `ranks` is a small sub-select (value, position) that the statements join, so the order costs
+    no statement of its own. Ordering every ticket by its value's position is a sort of all the
+    matching rows: instead the plain list counts the tickets per value (one GROUP BY, which is
+    also the total), finds which groups the page asked for falls in, and reads just those rows,
+    each group along its index (`ix_ticket_<column>_created`, or the reference's
+    `(category_id, number)`). A search's matches (which it does not count past a bound) are
+    sorted by the position in one ORDER BY."""
+
+    column: object
+    ranks: object  # a subquery with the columns value and position
+    descending: bool
+    within: list = field(default_factory=list)  # the order inside a group, before the tie-breaks
+
+    def position(self):
+        return func.coalesce(self.ranks.c.position, _UNRANKED)
+
+    def keys(self) -> list:
+        """The same order as one ORDER BY (for a search's matches; join `ranks` first)."""
+        position = self.position().desc() if self.descending else self.position().asc()
+        # Tickets without anyone in charge come last, whichever the direction.
+        return [self.column.is_(None), position]
+
+    def join(self):
+        return (self.ranks, self.ranks.c.value == self.column)
+
+    def counts(self, conditions) -> list[tuple[object, int | None, int]]:
+        """(value, position or None, tickets) for each value among the matching tickets.
+
+        Counted first, then joined to the positions: a few rows to join rather than every
+        ticket (11 ms instead of 31 for 100,000 tickets on PostgreSQL)."""
+        grouped = (
+            select(self.column.label("value"), func.count().label("tickets"))
+            .where(*conditions)
+            .group_by(self.column)
+            .subquery("grouped")
+        )
+        query = select(grouped.c.value, self.ranks.c.position, grouped.c.tickets).outerjoin(
+            self.ranks, self.ranks.c.value == grouped.c.value
+        )
+        return [tuple(row) for row in db.session.execute(query)]
+
+    def groups(self, counts) -> list[tuple[object, int]]:
+        """The groups that have tickets, in the order shown, with their sizes."""
+        ranked = sorted(
+            ((position, value, n) for value, position, n in counts if position is not None),
+            reverse=self.descending,
+        )
+        known = [(value, n) for _position, value, n in ranked]
+        rest = sum(n for value, position, n in counts if value is not None and position is None)
+        others = [(OTHERS, rest)] if rest else []
+        groups = [*others, *known] if self.descending else [*known, *others]
+        unset = sum(n for value, _position, n in counts if value is None)
+        return [*groups, (None, unset)] if unset else groups
+
+    def condition(self, group, known: list) -> ColumnElement[bool]:
+        if group is None:
+            return self.column.is_(None)
+        if group is OTHERS:
+            return and_(self.column.is_not(None), self.column.not_in(known or [None]))
+        return self.column == group
+
+
+def _ranks(query, value, order: list):
+    return query.add_columns(
+        value.label("value"), func.row_number().over(order_by=order).label("position")
+    ).subquery("ranks")
+
+
+def _ranked_sort(params: ListParams) -> RankedSort | None:
+    descending = params.ordre == "desc"
+    if params.tri == "type":
+        # By the name the reader sees (French or German: app.models.localized).
+        order = [name_order(RequestType.label_column()), RequestType.id]
+        ranks = _ranks(select(), RequestType.id, order)
+        return RankedSort(Ticket.request_type_id, ranks, descending)
+    if params.tri == "reference":
+        ranks = _ranks(select(), PortalCategory.id, [PortalCategory.key])
+        number = Ticket.number.desc() if descending else Ticket.number.asc()
+        return RankedSort(Ticket.category_id, ranks, descending, within=[number])
+    if params.tri == "etat":
+        # The workflow's order: constants, no table to read.
+        states = [
+            select(literal(status.value).label("value"), literal(n).label("position"))
+            for n, status in enumerate(Status, 1)
+        ]
+        return RankedSort(Ticket.status, union_all(*states).subquery("ranks"), descending)
+    if params.tri in ("demandeur", "responsable"):
+        # Tickets are opened by, and given to, EN staff.
+        staff = select().where(User.role.in_(sorted(EN_STAFF)))
+        ranks = _ranks(staff, User.id, [name_order(User.full_name), User.id])
+        column = Ticket.creator_id if params.tri == "demandeur" else Ticket.assignee_id
+        return RankedSort(column, ranks, descending)
+    return None
+
+
+# Newest first among equals, and the id last: a stable order across pages.
+_TIE_BREAKS = (Ticket.created_at.desc(), Ticket.id.desc())
+
+
+def _sort_keys(params: ListParams, ranked: RankedSort | None) -> list:
     descending = params.ordre == "desc"
 
     def direction(column):
         return column.desc() if descending else column.asc()
 
-    if params.tri == "type":
-        types = select(RequestType.id).order_by(
-            name_order(RequestType.label_column()), RequestType.id
-        )
-        keys = [direction(_rank(Ticket.request_type_id, list(db.session.scalars(types))))]
-    elif params.tri == "reference":
-        categories = select(PortalCategory.id).order_by(PortalCategory.key)
-        rank = _rank(Ticket.category_id, list(db.session.scalars(categories)))
-        keys = [direction(rank), direction(Ticket.number)]
+    if ranked is not None:
+        keys = [*ranked.keys(), *ranked.within]
     elif params.tri == "resume":
-        keys = [direction(func.lower(Ticket.summary))]
-    elif params.tri == "etat":
-        keys = [direction(_rank(Ticket.status, [status.value for status in Status]))]
-    elif params.tri in ("demandeur", "responsable"):
-        # Tickets are opened by, and given to, EN staff.
-        staff = (
-            select(User.id)
-            .where(User.role.in_(sorted(EN_STAFF)))
-            .order_by(name_order(User.full_name), User.id)
-        )
-        column = Ticket.creator_id if params.tri == "demandeur" else Ticket.assignee_id
-        # Tickets without anyone in charge come last, whichever the direction.
-        keys = [column.is_(None), direction(_rank(column, list(db.session.scalars(staff))))]
+        # The folded summary (École among the E), served by ix_ticket_summary_sort.
+        keys = [direction(Ticket.summary_sort)]
     else:
         keys = [direction(Ticket.created_at)]
-    # Newest first among equals, and the id last: a stable order across pages.
-    return [*keys, Ticket.created_at.desc(), Ticket.id.desc()]
+    return [*keys, *_TIE_BREAKS]
 
 
 @dataclass
@@ -454,16 +525,21 @@ class TicketPage:
         return self.page + 1
 
 
-def _page_query(conditions, order, page: int, per_page: int, *columns):
+def _page_query(conditions, order, page: int, per_page: int, *, join=None, outerjoin=None):
+    query = select(Ticket)
+    if join is not None:
+        query = query.join(*join)
+    if outerjoin is not None:
+        query = query.outerjoin(*outerjoin)
     return (
-        select(Ticket, *columns)
-        .where(*conditions)
+        query.where(*conditions)
+        # Many-to-one each: joined into the page's statement, one row per ticket still.
         .options(
-            selectinload(Ticket.request_type),
-            selectinload(Ticket.creator),
-            selectinload(Ticket.assignee),
-            selectinload(Ticket.site).joinedload(Site.establishment),
-            selectinload(Ticket.supplier),
+            joinedload(Ticket.request_type),
+            joinedload(Ticket.creator),
+            joinedload(Ticket.assignee),
+            joinedload(Ticket.site).joinedload(Site.establishment),
+            joinedload(Ticket.supplier),
         )
         .order_by(*order)
         .limit(per_page)
@@ -472,7 +548,9 @@ def _page_query(conditions, order, page: int, per_page: int, *columns):
 
 
 def _count(conditions) -> int:
-    return db.session.scalar(select(func.count(Ticket.id)).where(*conditions)) or 0
+    # count(*), not count(id): PostgreSQL can then answer from an index alone (index-only scan
+    # of ix_ticket_supplier_created for a supplier's 20,000 tickets: 2 ms instead of 35).
+    return db.session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
 
 
 # A search counts its matches up to this many (« plus de 1 000 demandes »), or up to the page
@@ -515,29 +593,65 @@ def delay_states(user: User, tickets: list[Ticket], now: datetime) -> dict[int, 
     return states
 
 
+def _ranked_page_query(conditions, ranked: RankedSort, counts: list, page: int, per_page: int):
+    """The page's tickets, read group by group (one UNION ALL, each part along an index)."""
+    known = [value for value, position, _n in counts if position is not None]
+    skip, wanted, parts = (page - 1) * per_page, per_page, []
+    for group, size in ranked.groups(counts):
+        if skip >= size:
+            skip -= size
+            continue
+        taken = min(wanted, size - skip)
+        part = (
+            select(Ticket.id)
+            .where(*conditions, ranked.condition(group, known))
+            .order_by(*ranked.within, *_TIE_BREAKS)
+            .limit(taken)
+            .offset(skip)
+            .subquery()
+        )
+        parts.append(select(part.c.id, literal(len(parts)).label("part")))
+        wanted, skip = wanted - taken, 0
+        if not wanted:
+            break
+    ids = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("page_ids")
+    order = [ids.c.part, *ranked.within, *_TIE_BREAKS]
+    return _page_query([], order, 1, per_page, join=(ids, ids.c.id == Ticket.id))
+
+
 def list_tickets(
     user: User, params: ListParams, *, per_page: int = PER_PAGE, now: datetime | None = None
 ) -> TicketPage:
     """The page of tickets `params` asks for, among those `user` may see.
 
-    Two statements for the list itself (a COUNT, then the page), then one IN query per related
-    table for the rows shown. A search's COUNT stops past SEARCH_COUNT_BOUND matches (or the
-    page asked for): the page then says « plus de … ». A page past the end shows the last one.
+    Two statements for the list itself (a COUNT, then the page, its related rows joined), then
+    one for the service-level badges of the rows shown. A search's COUNT stops past
+    SEARCH_COUNT_BOUND matches (or the page asked for): the page then says « plus de … ». A sort
+    by type, reference, state or person counts per group instead (RankedSort). A page past the
+    end shows the last one.
     """
     now = now or utcnow()
     conditions = list_conditions(user, params, now=now)
-    more = False
+    ranked = _ranked_sort(params)
+    more, counts = False, None
     if params.q:
         bound = max(SEARCH_COUNT_BOUND, params.page * per_page)
         total, more = _bounded_count(conditions, bound)
+    elif ranked is not None:
+        counts = ranked.counts(conditions)
+        total = sum(n for _value, _position, n in counts)
     else:
         total = _count(conditions)
     page = params.page if more else min(params.page, max(1, math.ceil(total / per_page)))
-    items = (
-        list(db.session.scalars(_page_query(conditions, _sort_keys(params), page, per_page)))
-        if total
-        else []
-    )
+    if not total:
+        query = None
+    elif counts is not None:
+        query = _ranked_page_query(conditions, ranked, counts, page, per_page)
+    else:
+        ranks = ranked.join() if ranked is not None else None
+        order = _sort_keys(params, ranked)
+        query = _page_query(conditions, order, page, per_page, outerjoin=ranks)
+    items = list(db.session.scalars(query)) if query is not None else []
     delays = delay_states(user, items, now)
     return TicketPage(items, total, page, per_page, more=more, delays=delays)
 
@@ -551,47 +665,56 @@ class Choice:
     label: str
 
 
-def creator_choices(user: User) -> list[Choice]:
-    """« Tous les créateurs » or one: the people who opened a ticket this user can see.
+def _choices(kind: str, value, label, extra, order: list):
+    """One part of the filters' statement: (kind, value, label, extra, position in its list)."""
+    return select(
+        literal(kind).label("kind"),
+        value.label("value"),
+        label.label("label"),
+        extra.label("extra"),
+        func.row_number().over(order_by=order).label("position"),
+    )
 
-    Tickets are opened by EN staff: each staff member is one EXISTS probe on ix_ticket_creator_id,
-    rather than a DISTINCT over every ticket the user sees."""
+
+def _creators(user: User):
+    """The people who opened a ticket this user can see. Tickets are opened by EN staff: each
+    staff member is one EXISTS probe on ix_ticket_creator_created, rather than a DISTINCT over
+    every ticket the user sees."""
     opened = (
         select(Ticket.id)
         .where(Ticket.creator_id == User.id, visible_to(user))
         .correlate(User)
         .exists()
     )
-    rows = db.session.execute(
-        select(User.id, User.full_name)
-        .where(User.role.in_(sorted(EN_STAFF)), opened)
-        .order_by(name_order(User.full_name), User.id)
+    order = [name_order(User.full_name), User.id]
+    return _choices("creator", User.id, User.full_name, literal(""), order).where(
+        User.role.in_(sorted(EN_STAFF)), opened
     )
-    return [Choice(str(user_id), name) for user_id, name in rows]
 
 
-def request_type_choices() -> list[Choice]:
-    rows = db.session.execute(
-        select(RequestType, PortalCategory)
-        .join(RequestType.category)
-        .order_by(
-            PortalCategory.position,
-            PortalCategory.label_column(),
-            PortalCategory.id,
-            RequestType.label_column(),
-        )
-    ).all()
-    names = [str(kind.label) for kind, _category in rows]
+def _request_types():
+    # Named and sorted in the reader's language (app.models.localized).
+    type_name, category_name = RequestType.label_column(), PortalCategory.label_column()
+    order = [PortalCategory.position, category_name, PortalCategory.id, type_name]
+    return _choices("type", RequestType.id, type_name, category_name, order).join(
+        RequestType.category
+    )
+
+
+def _suppliers():
+    return _choices("supplier", Supplier.id, Supplier.name, literal(""), [Supplier.name])
+
+
+def _type_choices(rows) -> list[Choice]:
+    names = [row.label for row in rows]
     return [
         # The category's name only where two categories have a type of the same name.
-        Choice(str(kind.id), name if names.count(name) == 1 else f"{name} ({category.label})")
-        for name, (kind, category) in zip(names, rows, strict=True)
+        Choice(
+            str(row.value),
+            row.label if names.count(row.label) == 1 else f"{row.label} ({row.extra})",
+        )
+        for row in rows
     ]
-
-
-def supplier_choices() -> list[Choice]:
-    rows = db.session.execute(select(Supplier.id, Supplier.name).order_by(Supplier.name))
-    return [Choice(str(supplier_id), name) for supplier_id, name in rows]
 
 
 @dataclass
@@ -603,10 +726,19 @@ class FilterOptions:
 
 
 def filter_options(user: User) -> FilterOptions:
+    """The filters' choices, read in one statement (a UNION ALL of the three lists)."""
     en_staff = user.role in EN_STAFF
+    parts = [_creators(user), _request_types()] + ([_suppliers()] if en_staff else [])
+    lists = union_all(*parts).subquery("choices")
+    rows = db.session.execute(select(lists).order_by(lists.c.kind, lists.c.position)).all()
+    by_kind: dict[str, list] = {"creator": [], "type": [], "supplier": []}
+    for row in rows:
+        by_kind[row.kind].append(row)
     return FilterOptions(
         states=states_for(en_staff),
-        creators=creator_choices(user),
-        request_types=request_type_choices(),
-        suppliers=supplier_choices() if en_staff else None,
+        creators=[Choice(str(row.value), row.label) for row in by_kind["creator"]],
+        request_types=_type_choices(by_kind["type"]),
+        suppliers=[Choice(str(row.value), row.label) for row in by_kind["supplier"]]
+        if en_staff
+        else None,
     )

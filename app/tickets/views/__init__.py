@@ -8,14 +8,19 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Ticket
+from app.tickets import display
 from app.tickets.permissions import can_view
 
 bp = Blueprint("tickets", __name__)
 
 
-def get_ticket_or_404(reference: str) -> Ticket:
-    """The ticket if the current user may see it; 404 otherwise (no hint that it exists)."""
-    ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference.upper()))
+def get_ticket_or_404(reference: str, *, for_page: bool = False) -> Ticket:
+    """The ticket if the current user may see it; 404 otherwise (no hint that it exists).
+
+    `for_page`: with everything its page shows (display.page_query), read once."""
+    query = display.page_query() if for_page else select(Ticket)
+    found = db.session.scalars(query.where(Ticket.reference == reference.upper()))
+    ticket = found.unique().one_or_none()
     if ticket is None or not can_view(current_user, ticket):
         abort(404)
     return ticket

@@ -65,13 +65,7 @@ MAIN_PARTS = frozenset({*PARTS, "comment_form"})
 
 
 def action_options(action: Action, ticket: Ticket) -> list[tuple[int, str]]:
-    if action == Action.REASSIGN_SUPPLIER:
-        return display.supplier_options(ticket)
-    if action == Action.ASSIGN_TECHNICIAN:
-        return display.technician_options(ticket)
-    if action == Action.CHANGE_ASSIGNEE:
-        return display.assignee_options()
-    return []
+    return display.action_options(ticket, [action]).get(action.value, [])
 
 
 def _local_now_floor() -> datetime:
@@ -79,10 +73,10 @@ def _local_now_floor() -> datetime:
     return now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
 
 
-def blank_form(action: Action, ticket: Ticket) -> ActionForm:
+def blank_form(action: Action, ticket: Ticket, options: list[tuple[int, str]]) -> ActionForm:
     """An action form as the page first shows it, carrying the current version."""
     form = ACTION_FORMS[action](formdata=None, prefix=action.value, version=ticket.version)
-    fill_choices(form, action_options(action, ticket))
+    fill_choices(form, options)
     if isinstance(form, RescheduleForm):
         visit = ticket.current_visit
         if visit is not None:
@@ -116,22 +110,29 @@ def page_context(
     comment_form: CommentForm | None = None,
     share_form: ShareForm | None = None,
     share_notice: str | None = None,
+    loaded: bool = False,
 ) -> dict:
-    """Everything the page and its fragments show, for the current user."""
-    ticket = display.load_for_page(ticket.id)
+    """Everything the page and its fragments show, for the current user.
+
+    `loaded`: the ticket was just read by display.page_query (else it is read again, fresh)."""
+    if not loaded:
+        ticket = display.load_for_page(ticket.id)
     user = current_user._get_current_object()
     actor = actor_for(user, ticket)
     transitions = _ordered(
         available_actions(ticket.status, actor, has_supplier=ticket.supplier_id is not None)
     )
     forms: dict[str, ActionForm] = {}
+    # The choices of every form shown (companies, technicians, people in charge): one statement.
+    options = display.action_options(ticket, [t.action for t in transitions])
     for transition in transitions:
         if bound is not None and bound.action == transition.action:
             if isinstance(bound, VisitForm):
                 bound.refresh_message()
             forms[transition.action.value] = bound
         else:
-            forms[transition.action.value] = blank_form(transition.action, ticket)
+            choices = options.get(transition.action.value, [])
+            forms[transition.action.value] = blank_form(transition.action, ticket, choices)
     main = next((t for t in transitions if t.action in MAIN_ACTIONS), None)
     staff = user.role in EN_STAFF
     if comment_form is None:
@@ -223,8 +224,8 @@ def done(ticket: Ticket, message: str, *, main: str = "actions", anchor: str | N
 @bp.route("/<reference>")
 @login_required
 def show(reference: str):
-    ticket = get_ticket_or_404(reference)
-    return render_template("tickets/show.html", **page_context(ticket))
+    ticket = get_ticket_or_404(reference, for_page=True)
+    return render_template("tickets/show.html", **page_context(ticket, loaded=True))
 
 
 def checked_uploads(field) -> list[attachments.Upload]:
