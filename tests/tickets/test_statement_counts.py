@@ -123,7 +123,7 @@ def busy(world, ticket, rounds: int):
     for minutes, (who, action, values) in enumerate(steps * rounds, start=1):
         ticket = apply_action(
             who, ticket.id, action, values, version=ticket.version, now=later(minutes)
-        )
+        ).ticket
     db.session.commit()
     return ticket
 
