@@ -86,6 +86,7 @@ def _init_extensions(app: Flask) -> None:
 def _connect_reactions() -> None:
     """The packages that react to a ticket's change subscribe to the ticket service's signals
     (app.tickets.signals) when their module is imported."""
+    from app.dashboard import kept  # noqa: F401
     from app.notify import reactions as notices  # noqa: F401
     from app.sla import reactions as clocks  # noqa: F401
 

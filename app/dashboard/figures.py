@@ -14,9 +14,11 @@ What each figure counts (docs/user-guide/coordinator.md repeats it for the dashb
 - reopening rate: received tickets reopened at least once; automatic-closure rate: of the
   received tickets now closed, those closed by the 15-day rule;
 - backlog: tickets the supplier holds now, not yet finished, by age since it received them.
-A handful of grouped queries whatever the number of tickets (counts per group and clock kind,
-medians and percentiles — computed by PostgreSQL, or from the minutes elsewhere —, the open
-backlog); the arithmetic and its definitions are in app.dashboard.stats.
+A handful of grouped queries whatever the number of tickets, over the kept rows of
+app.dashboard.kept (one per clock, read by day, no join; docs/architecture.md says why not per
+day), or `live` over the clocks, tickets and events (counts per group and clock kind, medians
+and percentiles — computed by PostgreSQL, or from the minutes elsewhere —, the open backlog);
+the arithmetic and its definitions are in app.dashboard.stats.
 """
 
 from __future__ import annotations
@@ -29,7 +31,15 @@ from sqlalchemy import and_, case, distinct, func, or_, select, tuple_
 from app.core.time import BRUSSELS
 from app.dashboard.stats import AGE_BUCKETS, Scorecard, total
 from app.extensions import db
-from app.models import Equipment, RequestType, ServiceClock, Supplier, Ticket, TicketEvent
+from app.models import (
+    DashboardClock,
+    Equipment,
+    RequestType,
+    ServiceClock,
+    Supplier,
+    Ticket,
+    TicketEvent,
+)
 from app.models.types import UTCDateTime, utcnow
 from app.tickets.events import EventKind
 
@@ -63,7 +73,7 @@ class Dashboard:
     overall: Scorecard
 
 
-def _supplier_work():
+def supplier_work():
     """Tickets of a request type a supplier handles (not the EN team's information requests)."""
     return Ticket.request_type_id.in_(
         select(RequestType.id).where(RequestType.handled_by_supplier.is_(True))
@@ -80,33 +90,47 @@ def dashboard(
     group: str = "supplier",
     supplier_id: int | None = None,
     now: datetime | None = None,
+    live: bool = False,
 ) -> Dashboard:
+    """The figures from the kept rows (app.models.dashboard); `live`: computed from the clocks,
+    tickets and events themselves (the same figures, ten times slower: what the tests compare
+    the kept rows with)."""
     now = now or utcnow()
     by_lot = group == "lot"
-    key = _lot_column() if by_lot else ServiceClock.supplier_id
-    scope = [
-        ServiceClock.supplier_id.is_not(None),
-        ServiceClock.ticket_id.in_(select(Ticket.id).where(_supplier_work())),
-        ServiceClock.started_at >= period.starts_at,
-        ServiceClock.started_at < period.ends_at,
-    ]
-    if supplier_id is not None:
-        scope.append(ServiceClock.supplier_id == supplier_id)
+    if live:
+        key = _lot_column() if by_lot else ServiceClock.supplier_id
+        scope = [
+            ServiceClock.supplier_id.is_not(None),
+            ServiceClock.ticket_id.in_(select(Ticket.id).where(supplier_work())),
+            ServiceClock.started_at >= period.starts_at,
+            ServiceClock.started_at < period.ends_at,
+        ]
+        if supplier_id is not None:
+            scope.append(ServiceClock.supplier_id == supplier_id)
+        counts = _counts(key, scope, now)
+
+        def stopped(*columns):
+            query = _clocks(*columns, tickets=by_lot).where(*scope)
+            return query.where(ServiceClock.outcome.in_(("met", "breached")))
+
+        times = (key, ServiceClock.kind, ServiceClock.spent_minutes, stopped)
+    else:
+        counts, times = _kept(period, by_lot=by_lot, supplier_id=supplier_id, now=now)
 
     cards: dict[object, Scorecard] = {}
 
     def card_for(value) -> Scorecard:
         return cards.get(value) or cards.setdefault(value, Scorecard(key=value, name=str(value)))
 
-    for row in db.session.execute(_counts(key, scope, now)):
+    for row in db.session.execute(counts):
         card = card_for(row.key)
         target = card.plan if row.kind == "plan" else card.resolve
         target.met, target.breached = int(row.met or 0), int(row.breached or 0)
         if row.kind == "plan":
-            card.received, card.closed = row.tickets, row.closed
-            card.reopened, card.auto_closed = row.reopened, row.auto_closed
+            card.received, card.closed = int(row.tickets or 0), int(row.closed or 0)
+            card.reopened, card.auto_closed = int(row.reopened or 0), int(row.auto_closed or 0)
 
-    overall_times = _times(key, scope, card_for, by_lot=by_lot)
+    overall_times = _times(*times, card_for)
     _backlog(cards, by_lot=by_lot, supplier_id=supplier_id, now=now)
     if not by_lot:
         names = dict(db.session.execute(select(Supplier.id, Supplier.name)).all())
@@ -118,6 +142,44 @@ def dashboard(
         target = overall.plan if kind == "plan" else overall.resolve
         target.known_median, target.known_p90 = median_value, p90_value
     return Dashboard(period, group, ordered, overall)
+
+
+def _kept(period: Period, *, by_lot: bool, supplier_id: int | None, now: datetime):
+    """The counting query and the times' parts over the kept rows: one table, no join.
+
+    « Distinct tickets » is a plain count: of a ticket's clocks in the period, only the first
+    has no previous clock, or one that started before the period (per supplier, or per ticket
+    when a lot's figures cover every supplier)."""
+    kept = DashboardClock
+    key = kept.lot if by_lot else kept.supplier_id
+    previous = kept.previous_day if by_lot and supplier_id is None else kept.previous_supplier_day
+    first = or_(previous.is_(None), previous < period.start)
+    scope = [kept.day >= period.start, kept.day <= period.end]
+    if supplier_id is not None:
+        scope.append(kept.supplier_id == supplier_id)
+
+    def number(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    counts = (
+        select(
+            key.label("key"),
+            kept.kind,
+            number(first).label("tickets"),
+            number(and_(first, kept.closed)).label("closed"),
+            number(and_(first, kept.reopened)).label("reopened"),
+            number(and_(first, kept.auto_closed)).label("auto_closed"),
+            number(kept.outcome == "met").label("met"),
+            number(or_(kept.outcome == "breached", kept.running_due_at < now)).label("breached"),
+        )
+        .where(*scope)
+        .group_by(key, kept.kind)
+    )
+
+    def stopped(*columns):
+        return select(*columns).where(*scope, kept.outcome.in_(("met", "breached")))
+
+    return counts, (key, kept.kind, kept.spent_minutes, stopped)
 
 
 def _clocks(*columns, tickets: bool = True):
@@ -166,39 +228,36 @@ def _counts(key, scope, now: datetime):
     )
 
 
-def _times(key, scope, card_for, *, by_lot: bool) -> dict[str, tuple[float | None, float | None]]:
-    """Median and 90th percentile of the stopped clocks, per group and for all of them.
+def _times(key, kind, minutes, stopped, card_for) -> dict[str, tuple[float | None, float | None]]:
+    """Median and 90th percentile of the stopped clocks, per group and for all of them;
+    `stopped(*columns)` selects the columns over the stopped clocks in scope.
 
     PostgreSQL computes them (one grouped query); elsewhere the minutes are read and
     app.dashboard.stats does the same arithmetic.
     """
-    stopped = [*scope, ServiceClock.outcome.in_(("met", "breached"))]
-    minutes = ServiceClock.spent_minutes
     if db.session.get_bind().dialect.name != "postgresql":
-        for value, kind, spent in db.session.execute(
-            _clocks(key, ServiceClock.kind, minutes, tickets=by_lot).where(*stopped)
-        ):
+        for value, clock_kind, spent in db.session.execute(stopped(key, kind, minutes)):
             card = card_for(value)
-            (card.plan if kind == "plan" else card.resolve).hours.append((spent or 0) / 60)
+            target = card.plan if clock_kind == "plan" else card.resolve
+            target.hours.append((spent or 0) / 60)
         return {}
 
     # One scan for both: the groups' figures and, in the same pass, all the groups' together
     # (the grouping set without the key, whose key comes back empty; the scope excludes an
     # empty key otherwise: clocks without a supplier, and lots made non-empty by coalesce).
-    query = _clocks(
+    query = stopped(
         key.label("key"),
-        ServiceClock.kind,
+        kind,
         func.percentile_cont(0.5).within_group(minutes),
         func.percentile_disc(0.9).within_group(minutes),
-        tickets=by_lot,
-    ).where(*stopped)
-    query = query.group_by(func.grouping_sets(tuple_(key, ServiceClock.kind), ServiceClock.kind))
+    ).group_by(func.grouping_sets(tuple_(key, kind), kind))
     overall: dict[str, tuple[float | None, float | None]] = {}
-    for value, kind, mid, high in db.session.execute(query):
+    for value, clock_kind, mid, high in db.session.execute(query):
         if value is None:
-            overall[kind] = (_hours(mid), _hours(high))
+            overall[clock_kind] = (_hours(mid), _hours(high))
             continue
-        target = card_for(value).plan if kind == "plan" else card_for(value).resolve
+        card = card_for(value)
+        target = card.plan if clock_kind == "plan" else card.resolve
         target.known_median, target.known_p90 = _hours(mid), _hours(high)
     return overall
 
@@ -226,7 +285,7 @@ def _backlog(cards, *, by_lot: bool, supplier_id: int | None, now: datetime) -> 
         select(key_column.label("key"), bucket.label("bucket"), func.count().label("tickets"))
         .outerjoin(Equipment, Equipment.id == Ticket.equipment_id)
         .where(
-            and_(Ticket.status.in_(UNFINISHED), Ticket.supplier_id.is_not(None), _supplier_work())
+            and_(Ticket.status.in_(UNFINISHED), Ticket.supplier_id.is_not(None), supplier_work())
         )
         .group_by(key_column, bucket)
     )

@@ -2,6 +2,7 @@
 
 from app.models.calendar import SchoolHoliday
 from app.models.catalogue import PortalCategory, RequestType
+from app.models.dashboard import DashboardClock
 from app.models.equipment import Equipment
 from app.models.invitation import Invitation
 from app.models.outbox import OutboxMessage, OutboxStatus
@@ -14,6 +15,7 @@ from app.models.user import ROLE_VALUES, Role, User, normalise_email
 __all__ = [
     "ROLE_VALUES",
     "Attachment",
+    "DashboardClock",
     "Equipment",
     "Establishment",
     "Intervention",

@@ -42,4 +42,10 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         86400,
         "Dates provisoires des congés scolaires des années à venir (calculées selon les règles).",
     ),
+    PeriodicJob(
+        "dashboard",
+        "app.dashboard.kept.rebuild_all",
+        3600,
+        "Chiffres du tableau de bord recalculés pour toutes les demandes.",
+    ),
 )

@@ -18,7 +18,14 @@ from app.dashboard.figures import dashboard
 from app.directory.catalogue import ensure_default_catalogue
 from app.extensions import db
 from app.models import PortalCategory, RequestType
-from tests.dashboard.test_dashboard import IN_MARCH, MARCH, NOW, _clock, build_handmade
+from tests.dashboard.test_dashboard import (
+    IN_MARCH,
+    MARCH,
+    NOW,
+    _clock,
+    build_handmade,
+    keep_figures,
+)
 from tests.support.tickets import build_world
 from tests.support.web import signed_in
 
@@ -45,6 +52,7 @@ def _information_request(world):
     _clock(ticket, world.supplier, "plan", started=IN_MARCH, outcome="breached", hours=30)
     _clock(ticket, world.supplier, "resolve", started=IN_MARCH, outcome="breached", hours=40)
     db.session.commit()
+    keep_figures()
     return ticket
 
 
@@ -68,6 +76,7 @@ def test_each_round_counts_and_the_page_says_so(app, world):
     t2 = world.handmade[1]  # reopened in March: its second round was planned on time
     _clock(t2, world.supplier, "plan", started=IN_MARCH, outcome="met", hours=3, rnd=2)
     db.session.commit()
+    keep_figures()
     meuse = {c.name: c for c in dashboard(MARCH, now=NOW).cards}["Meuse Informatique"]
     assert meuse.received == 4  # tickets
     assert (meuse.plan.met, meuse.plan.measured) == (4, 5)  # rounds

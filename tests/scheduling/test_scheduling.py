@@ -86,6 +86,7 @@ def test_every_registered_job_can_be_imported_and_called_without_arguments():
         "auto_close",
         "service_levels",
         "school_holidays",
+        "dashboard",
     ]
     for job in PERIODIC_JOBS:
         func = runner.resolve(job.func)
@@ -472,4 +473,5 @@ def test_registry_intervals_are_what_the_readme_says():
         "auto_close": 300,
         "service_levels": 300,
         "school_holidays": 86400,
+        "dashboard": 3600,
     }
