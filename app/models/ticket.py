@@ -138,6 +138,14 @@ class Ticket(db.Model):
         viewonly=True,
         uselist=False,
     )
+    # The clocks of the current round (the page's « Délais »), joined by the page's statement.
+    current_clocks = relationship(
+        "ServiceClock",
+        primaryjoin="and_(foreign(ServiceClock.ticket_id) == Ticket.id, "
+        "foreign(ServiceClock.round) == Ticket.round)",
+        order_by="ServiceClock.id",
+        viewonly=True,
+    )
     interventions: Mapped[list[Intervention]] = relationship(
         back_populates="ticket", order_by="Intervention.id", cascade="all, delete-orphan"
     )

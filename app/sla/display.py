@@ -13,10 +13,8 @@ from datetime import datetime
 from babel.dates import format_datetime
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select
 
 from app.core.time import BRUSSELS
-from app.extensions import db
 from app.models import ServiceClock, Supplier, Ticket, TicketPause, User
 from app.models.types import utcnow
 from app.sla import clocks, pauses, settings
@@ -185,11 +183,7 @@ def _hours_text(cal: BusinessCalendar) -> str:
 def clock_panel(ticket: Ticket, user: User, *, now: datetime | None = None) -> ClockPanel:
     """The clocks of the ticket's current round as the page shows them to `user`."""
     now = now or utcnow()
-    rows = db.session.scalars(
-        select(ServiceClock)
-        .where(ServiceClock.ticket_id == ticket.id, ServiceClock.round == ticket.round)
-        .order_by(ServiceClock.id)
-    ).all()
+    rows = list(ticket.current_clocks)  # joined by the page's statement (else one query here)
     pause = ticket.open_pause  # joined by the page's statement (else one query here)
     cal = calendar_for(ticket.supplier, site=ticket.site)
     warning = settings.warning_minutes()

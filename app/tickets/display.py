@@ -52,8 +52,10 @@ def page_query():
             joinedload(Ticket.creator),
             joinedload(Ticket.contact_user),
             joinedload(Ticket.open_pause).joinedload(TicketPause.started_by),
-            # The one collection joined (a few rows): two would multiply each other.
+            # The collections joined have a few rows each (people shared with, and the current
+            # round's two to four clocks): their product stays small.
             joinedload(Ticket.participants).joinedload(Participant.user),
+            joinedload(Ticket.current_clocks),
             selectinload(Ticket.interventions).joinedload(Intervention.created_by),
             selectinload(Ticket.events).joinedload(TicketEvent.actor),
             selectinload(Ticket.attachments).joinedload(Attachment.uploaded_by),

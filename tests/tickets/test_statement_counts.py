@@ -1,8 +1,8 @@
 """SQL statements per request, counted on the engine (`before_cursor_execute`) through the test
 client: at most 6 on the list « Demandes » as each role sees it, whatever the rows shown, sort or
 page; the ticket page with comments, visits and attachments stays at a fixed number that does not
-grow with them (9: the person, the ticket with its many-to-one rows, open pause and
-participants joined, its visits, activity, files, « Notifications », clocks, school holidays and
+grow with them (8: the person, the ticket with its many-to-one rows, open pause, participants
+and current clocks joined, its visits, activity, files, « Notifications », school holidays and
 the action forms' choices; an admin's menu adds the « Envois » badge)."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tests.support.web import signed_in
 from tests.tickets.test_ticket_list import HTMX, counting_statements, new, plan, refs
 
 LIST_LIMIT = 6
-PAGE_LIMIT = 9
+PAGE_LIMIT = 8
 
 
 @pytest.fixture
