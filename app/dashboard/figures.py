@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, distinct, func, or_, select, tuple_
+from sqlalchemy import and_, case, distinct, exists, func, or_, select, tuple_
 
 from app.core.time import BRUSSELS
 from app.dashboard.stats import AGE_BUCKETS, Scorecard, total
@@ -97,6 +97,8 @@ def dashboard(
     the kept rows with)."""
     now = now or utcnow()
     by_lot = group == "lot"
+    if not live and not _kept_rows_ready():
+        live = True  # just upgraded: the kept rows wait for their first rebuild (`dashboard` job)
     if live:
         key = _lot_column() if by_lot else ServiceClock.supplier_id
         scope = [
@@ -142,6 +144,15 @@ def dashboard(
         target = overall.plan if kind == "plan" else overall.resolve
         target.known_median, target.known_p90 = median_value, p90_value
     return Dashboard(period, group, ordered, overall)
+
+
+def _kept_rows_ready() -> bool:
+    """Whether the kept rows may be read: some exist, or there is no supplier clock to keep.
+    Right after the migration that adds them the table is empty until the periodic job rebuilds
+    it; the figures are computed directly meanwhile rather than shown empty."""
+    if db.session.scalar(select(exists().where(DashboardClock.clock_id.is_not(None)))):
+        return True
+    return not db.session.scalar(select(exists().where(ServiceClock.supplier_id.is_not(None))))
 
 
 def _kept(period: Period, *, by_lot: bool, supplier_id: int | None, now: datetime):
