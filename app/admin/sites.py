@@ -12,6 +12,7 @@ from dataclasses import replace
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -106,8 +107,16 @@ def _save(form: SiteForm, site: Site | None):
             errors.append(message)
     if found or not valid:
         return None
-    saved, outcome = sites.save_site(values, site)
-    db.session.commit()
+    try:
+        saved, outcome = sites.save_site(values, site)
+        db.session.commit()
+    except IntegrityError:
+        # Another admin saved the same site, or took the same Relais number, a moment before.
+        db.session.rollback()
+        form.name.errors.append(
+            _("Cette implantation vient d’être enregistrée par ailleurs : rechargez la page.")
+        )
+        return None
     return saved, outcome
 
 

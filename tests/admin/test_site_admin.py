@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Site
+from app.models import Establishment, Site
+from app.models.school import LOCAL_NUMBERS_FROM
 from tests.support.tickets import build_world
 from tests.support.web import csrf_token
 
@@ -158,3 +160,37 @@ def test_the_directory_links_the_pages_for_admins_only(app, client, login):
     listing = client.get("/annuaire/ecoles").get_data(as_text=True)
     assert "/admin/implantations/nouvelle" in listing
     assert f"/admin/implantations/{world.site.id}" in client.get(school).get_data(as_text=True)
+
+
+def test_two_admins_adding_the_same_school_at_once_get_a_message_not_an_error(app, client, login):
+    # The other admin's save lands between this request's checks and its own write: the
+    # establishment's Relais number is taken by then (a unique constraint refuses it).
+    _admin(client, login)
+    token = csrf_token(client)
+
+    done = []
+
+    def other_admin_saves_first(session, _context, _instances):
+        if done:
+            return
+        done.append(True)
+        with Session(db.engine) as other:
+            taken = other.scalar(
+                select(func.max(Establishment.fase)).where(Establishment.fase >= LOCAL_NUMBERS_FROM)
+            )
+            number = (taken or LOCAL_NUMBERS_FROM) + 1
+            other.add(Establishment(fase=number, name="Bischöfliche Schule Sankt Vith"))
+            other.commit()
+
+    event.listen(db.session, "before_flush", other_admin_saves_first)
+    try:
+        response = client.post(
+            "/admin/implantations/nouvelle", data={**DG_SCHOOL, "csrf_token": token}
+        )
+    finally:
+        event.remove(db.session, "before_flush", other_admin_saves_first)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "vient d’être enregistrée par ailleurs" in html
+    assert escape(DG_SCHOOL["name"]) in html  # the form back with what was typed
+    assert db.session.scalar(select(func.count(Site.id)).where(Site.postal_code == "4780")) == 0
