@@ -35,7 +35,7 @@ from app.tickets.workflow import Action
 
 TEXT_MAX = 5000
 # The planning message before a date is chosen; the date and time replace the placeholders.
-MESSAGE_PLACEHOLDER = "Bonjour,\nL’intervention est prévue le DATE à HEURE."
+MESSAGE_PLACEHOLDER = _l("Bonjour,\nL’intervention est prévue le DATE à HEURE.")
 
 
 class LocalTimeField(TimeField):
@@ -136,7 +136,7 @@ class VisitForm(ActionForm):
 
     def generated_message(self) -> str:
         instant = self.planned_at()
-        return planning.planned_message(instant) if instant else MESSAGE_PLACEHOLDER
+        return planning.planned_message(instant) if instant else str(MESSAGE_PLACEHOLDER)
 
     def message_follows_date(self) -> bool:
         """True while the person has not written their own text."""

@@ -8,6 +8,7 @@ import re
 from datetime import date, time, timedelta
 
 import pytest
+from flask_babel import force_locale
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -15,6 +16,7 @@ from app.extensions import db
 from app.models import Attachment, Intervention, OutboxMessage, Ticket, TicketEvent
 from app.models.types import utcnow
 from app.tickets import planning
+from app.tickets.action_forms import MESSAGE_PLACEHOLDER
 from app.tickets.service import ActionInput, add_comment, apply_action
 from app.tickets.workflow import Action
 from tests.support.tickets import build_world, later, ticket_in
@@ -824,3 +826,19 @@ def test_fill_placeholders_leaves_other_words_alone():
     assert planning.fill_placeholders("UPDATE, DATES et HEURES ; DATE à HEURE", instant) == (
         "UPDATE, DATES et HEURES ; 8 décembre 2026 à 10:00"
     )
+
+
+def test_visit_message_in_german(app):
+    # A German-speaking supplier's page prefills the message in German, with German placeholders
+    # that the visit's date fills in as the French ones.
+    instant = planning.to_utc(date(2026, 12, 8), time(10))
+    with app.test_request_context(), force_locale("de"):
+        assert planning.planned_message(instant) == (
+            "Guten Tag,\nder Einsatz ist für den 8. Dezember 2026 um 10:00 geplant."
+        )
+        placeholder = "Guten Tag,\nder Einsatz ist für den DATUM um UHRZEIT geplant."
+        assert str(MESSAGE_PLACEHOLDER) == placeholder
+        assert planning.fill_placeholders(placeholder, instant) == planning.planned_message(instant)
+        assert planning.horizon_problem(date(2029, 1, 1), date(2026, 12, 8), 365) == (
+            "Dieses Datum liegt zu weit in der Zukunft: Wählen Sie spätestens den 8. Dezember 2027."
+        )
