@@ -58,12 +58,17 @@ def duration_text(minutes: int, day: int = 480) -> str:
     return " ".join(parts)
 
 
+# A short day, the way each language writes it: « lun. 16/11 », « Mo., 16.11. ».
+SHORT_DAY_PATTERNS = {"fr_BE": "EEE dd/MM", "de_BE": "EEE, dd.MM."}
+
+
 def moment_text(instant: datetime) -> str:
-    """« lun. 16/11 à 16:00 » (Brussels time)."""
+    """« lun. 16/11 à 16:00 », « Mo., 16.11. um 16:00 » (Brussels time)."""
     local = instant.astimezone(BRUSSELS)
+    where = locale()
     return _(
         "%(day)s à %(time)s",
-        day=format_datetime(local, "EEE dd/MM", locale=locale()),
+        day=format_datetime(local, SHORT_DAY_PATTERNS.get(where, "EEE dd/MM"), locale=where),
         time=format_datetime(local, "HH:mm", locale=locale()),
     )
 

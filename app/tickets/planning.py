@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 
 from babel.dates import format_date, format_time
 from babel.lists import format_list
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -62,13 +63,15 @@ def time_text(instant: datetime) -> str:
     return format_time(to_local(instant), "HH:mm", locale=locale())
 
 
-def planned_message(instant: datetime) -> str:
-    """The message suppliers are asked to write (docs/domain.md), filled in for the date."""
-    return _(
-        "Bonjour,\nL’intervention est prévue le %(date)s à %(time)s.",
-        date=date_text(instant),
-        time=time_text(instant),
-    )
+def planned_message(instant: datetime, language: str | None = None) -> str:
+    """The message suppliers are asked to write (docs/domain.md), filled in for the date, in
+    `language` (the school's, who reads it; the current locale's when None)."""
+    with force_locale(language) if language else nullcontext():
+        return _(
+            "Bonjour,\nL’intervention est prévue le %(date)s à %(time)s.",
+            date=date_text(instant),
+            time=time_text(instant),
+        )
 
 
 # The words of the message a page shows before a date is chosen (without JavaScript, always),
@@ -76,10 +79,12 @@ def planned_message(instant: datetime) -> str:
 PLACEHOLDERS = re.compile(r"\b(DATE|HEURE|DATUM|UHRZEIT)\b")
 
 
-def fill_placeholders(message: str, instant: datetime) -> str:
+def fill_placeholders(message: str, instant: datetime, language: str | None = None) -> str:
     """The message with « DATE » and « HEURE », wherever they remain, replaced by the visit's
-    date and time: the person may have added a line to the prefilled text without touching them."""
-    day, hour = date_text(instant), time_text(instant)
+    date and time (written in `language`): the person may have added a line to the prefilled
+    text without touching them."""
+    with force_locale(language) if language else nullcontext():
+        day, hour = date_text(instant), time_text(instant)
     texts = {"DATE": day, "DATUM": day, "HEURE": hour, "UHRZEIT": hour}
     return PLACEHOLDERS.sub(lambda match: texts[match.group(1)], message)
 

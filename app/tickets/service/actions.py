@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Intervention, Role, Supplier, Ticket, TicketEvent, User
 from app.models.types import utcnow
+from app.notify import languages
 from app.tickets import attachments, planning
 from app.tickets.errors import Forbidden, StaleTicket, TicketError
 from app.tickets.events import EventKind
@@ -125,11 +126,13 @@ def _future(instant: datetime | None, now: datetime, field_name: str) -> datetim
     return instant
 
 
-def _visit_message(typed: str, planned_at: datetime) -> str:
+def _visit_message(ticket: Ticket, typed: str, planned_at: datetime) -> str:
     """The text that announces the visit: the person's, with the date and time put wherever the
-    placeholders remain, or the default sentence when they wrote nothing."""
-    typed = planning.fill_placeholders(typed.strip(), planned_at)
-    return typed or planning.planned_message(planned_at)
+    placeholders remain, or the default sentence when they wrote nothing; dates and sentence in
+    the language of the school it is written for."""
+    language = languages.of_contact(ticket)
+    typed = planning.fill_placeholders(typed.strip(), planned_at, language)
+    return typed or planning.planned_message(planned_at, language)
 
 
 def _visit(ticket: Ticket, actor: User, planned_at: datetime, now: datetime, **values):
@@ -148,7 +151,7 @@ def _visit(ticket: Ticket, actor: User, planned_at: datetime, now: datetime, **v
 
 def _plan(ticket, actor, values, now):
     planned_at = _future(values.planned_at, now, "planned_at")
-    message = _visit_message(values.message, planned_at)
+    message = _visit_message(ticket, values.message, planned_at)
     _visit(ticket, actor, planned_at, now, message=message)
     return record(ticket, actor, EventKind.PLAN, body=message, now=now, data=when(planned_at))
 
@@ -161,7 +164,7 @@ def _reschedule(ticket, actor, values, now):
     previous = intervention.planned_at
     intervention.planned_at = planned_at
     intervention.sequence += 1
-    intervention.message = _visit_message(values.message, planned_at)
+    intervention.message = _visit_message(ticket, values.message, planned_at)
     data = {**when(planned_at), "previous": previous.isoformat()}
     return record(
         ticket, actor, EventKind.RESCHEDULE, body=intervention.message, now=now, data=data
