@@ -842,3 +842,31 @@ def test_visit_message_in_german(app):
         assert planning.horizon_problem(date(2029, 1, 1), date(2026, 12, 8), 365) == (
             "Dieses Datum liegt zu weit in der Zukunft: Wählen Sie spätestens den 8. Dezember 2027."
         )
+
+
+def test_a_german_supplier_writes_to_a_french_school_in_french(app, world):
+    # The page is German (the supplier's), the message the school gets is in its contact's
+    # language: French here, German for a German-speaking teacher.
+    world.supplier_user.language = "de"
+    db.session.commit()
+    ticket = world.new_ticket()
+    supplier = signed_in(app, world.supplier_user)
+    page = supplier.get(f"/demandes/{ticket.reference}").get_data(as_text=True)
+    assert "Einsatz" in page
+    assert "Bonjour,\nL’intervention est prévue le DATE à HEURE." in page
+    assert " ;</li>" not in page
+    assert ";</li>" in page
+    day = weekday_ahead()
+    response = post(
+        supplier, ticket, "plan", {"planned_date": day.isoformat(), "planned_time": "13:30"}
+    )
+    assert response.status_code == 303
+    visit = db.session.scalar(select(Intervention))
+    assert visit.message == planning.planned_message(visit.planned_at, "fr")
+    assert visit.message.startswith("Bonjour,\nL’intervention est prévue le ")
+
+    world.teacher.language = "de"
+    other = world.new_ticket()
+    db.session.commit()
+    page = supplier.get(f"/demandes/{other.reference}").get_data(as_text=True)
+    assert "Guten Tag,\nder Einsatz ist für den DATUM um UHRZEIT geplant." in page
