@@ -11,15 +11,17 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
+
 TARGET_SHARE = 0.85  # the bar a supplier is held to (docs/domain.md, « Targets »)
 
 # Backlog age buckets, in calendar days since the supplier received the ticket.
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (
-    ("< 1 j", 1),
-    ("1–3 j", 3),
-    ("3–7 j", 7),
-    ("7–15 j", 15),
-    ("> 15 j", math.inf),
+    (_l("< 1 j"), 1),
+    (_l("1–3 j"), 3),
+    (_l("3–7 j"), 7),
+    (_l("7–15 j"), 15),
+    (_l("> 15 j"), math.inf),
 )
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask_babel import format_percent
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app.dashboard.stats import AGE_BUCKETS, TARGET_SHARE, Scorecard
@@ -46,7 +47,7 @@ def _pct(value: float | None) -> str:
 def _hours(value: float | None) -> str:
     if value is None:
         return "—"
-    return f"{value:.1f} h".replace(".", ",")
+    return _("%(hours)s h", hours=format_decimal(value, format="0.0"))
 
 
 def within_target(cards: Sequence[Scorecard], ident: str = "within") -> Markup:
@@ -58,7 +59,7 @@ def within_target(cards: Sequence[Scorecard], ident: str = "within") -> Markup:
         y = i * ROW
         body.append(f'<text x="0" y="{y + 12}" font-weight="600">{_name(card.name)}</text>')
         for j, (target, colour, word) in enumerate(
-            ((card.plan, "#0b4f8a", "planif."), (card.resolve, "#1c6b3a", "résol."))
+            ((card.plan, "#0b4f8a", _("planif.")), (card.resolve, "#1c6b3a", _("résol.")))
         ):
             top = y + LABEL_GAP + j * (BAR + 2)
             within = target.within
@@ -66,20 +67,27 @@ def within_target(cards: Sequence[Scorecard], ident: str = "within") -> Markup:
             body.append(
                 f'<rect x="0" y="{top}" width="{plot}" height="{BAR}" fill="#eef1f4"/>'
                 f'<rect x="0" y="{top}" width="{width}" height="{BAR}" fill="{colour}"/>'
-                f'<text x="{plot + 4}" y="{top + BAR - 3}">{word} {_pct(within)}</text>'
+                f'<text x="{plot + 4}" y="{top + BAR - 3}">{escape(word)} {_pct(within)}</text>'
             )
     mark = round(plot * TARGET_SHARE, 1)
     body.append(
         f'<line x1="{mark}" x2="{mark}" y1="0" y2="{height - 18}" stroke="#8a4b00" '
         f'stroke-width="2" stroke-dasharray="4 3"/>'
         f'<text x="{mark}" y="{height - 4}" text-anchor="middle" fill="#8a4b00">'
-        f"objectif {_pct(TARGET_SHARE)}</text>"
+        f"{escape(_('objectif %(share)s', share=_pct(TARGET_SHARE)))}</text>"
     )
     desc = "; ".join(
-        f"{c.name} : planification {_pct(c.plan.within)}, résolution {_pct(c.resolve.within)}"
+        _(
+            "%(name)s : planification %(plan)s, résolution %(resolve)s",
+            name=c.name,
+            plan=_pct(c.plan.within),
+            resolve=_pct(c.resolve.within),
+        )
         for c in cards
     )
-    return _svg("Part des demandes dans les délais", desc or "Aucune donnée", height, body, ident)
+    return _svg(
+        _("Part des demandes dans les délais"), desc or _("Aucune donnée"), height, body, ident
+    )
 
 
 def times(cards: Sequence[Scorecard], kind: str, ident: str) -> Markup:
@@ -104,20 +112,38 @@ def times(cards: Sequence[Scorecard], kind: str, ident: str) -> Markup:
                 f'<line x1="{x}" x2="{x}" y1="{top - 3}" y2="{top + BAR + 3}" stroke="#1b1f24" '
                 f'stroke-width="3"/>'
             )
-        body.append(
-            f'<text x="{WIDTH}" y="{y + 12}" text-anchor="end">méd. {_hours(target.median)} · '
-            f"P90 {_hours(target.p90)}</text>"
+        value = _(
+            "méd. %(median)s · P90 %(p90)s", median=_hours(target.median), p90=_hours(target.p90)
         )
-    what = "planifier" if kind == "plan" else "terminer"
+        body.append(f'<text x="{WIDTH}" y="{y + 12}" text-anchor="end">{escape(value)}</text>')
     desc = "; ".join(
-        f"{c.name} : médiane {_hours(t.median)}, 90e centile {_hours(t.p90)}" for c, t in targets
+        _(
+            "%(name)s : médiane %(median)s, 90e centile %(p90)s",
+            name=c.name,
+            median=_hours(t.median),
+            p90=_hours(t.p90),
+        )
+        for c, t in targets
+    )
+    title = (
+        _("Heures ouvrées pour planifier : médiane (barre) et 90e centile (trait)")
+        if kind == "plan"
+        else _("Heures ouvrées pour terminer : médiane (barre) et 90e centile (trait)")
     )
     return _svg(
-        f"Heures ouvrées pour {what} : médiane (barre) et 90e centile (trait)",
-        desc or "Aucune donnée",
+        title,
+        desc or _("Aucune donnée"),
         height,
         body,
         ident,
+    )
+
+
+def _ages(counts: Sequence[int]) -> str:
+    """« 2 de < 1 j, 0 de 1–3 j, … »: a row of the backlog in words."""
+    return ", ".join(
+        _("%(count)s de %(age)s", count=n, age=label)
+        for n, (label, _u) in zip(counts, AGE_BUCKETS, strict=True)
     )
 
 
@@ -151,10 +177,8 @@ def backlog(cards: Sequence[Scorecard], ident: str = "backlog") -> Markup:
                 start += width
         body.append(f'<text x="{start + 4}" y="{top + BAR - 3}">{card.backlog_total}</text>')
     desc = "; ".join(
-        f"{c.name} : "
-        + ", ".join(
-            f"{n} de {label}" for n, (label, _u) in zip(c.backlog, AGE_BUCKETS, strict=True)
-        )
-        for c in cards
+        _("%(name)s : %(counts)s", name=c.name, counts=_ages(c.backlog)) for c in cards
     )
-    return _svg("Demandes en cours par ancienneté", desc or "Aucune donnée", height, body, ident)
+    return _svg(
+        _("Demandes en cours par ancienneté"), desc or _("Aucune donnée"), height, body, ident
+    )

@@ -1,10 +1,12 @@
 """The demo people and companies: one list, read by `flask demo seed` and `flask demo accounts`.
 
 Everything here is invented except the schools: a teacher's site is a real (FE, FI) pair of the
-packaged FWB file (FE 2559 / FI 5136 is the Borlon site, the example school of the current
-portal: docs/domain.md). Addresses use example.com domains, which never deliver anywhere; phone
-numbers follow the current portal's "0123/456789", ten digits that no Belgian line has. The
-passwords are public by design: `flask demo seed` refuses to run in production.
+packaged FWB file (FE 2559 / FI 5136 is the Borlon site, the example school of the current portal:
+docs/domain.md), or a school of the German-speaking Community's example file
+(app/data/implantations-dg-exemple.csv, named by its establishment: it has no FE/FI). Addresses use
+example.com domains, which never deliver anywhere; phone numbers follow the current portal's
+"0123/456789", ten digits that no Belgian line has. The passwords are public by design: `flask demo
+seed` refuses to run in production.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class DemoAccount:
     phone: str = ""
     supplier: str | None = None  # DemoSupplier.name, for role supplier
     site: tuple[int, int] | None = None  # (FE, FI), for role teacher
+    school: str | None = None  # or the establishment of a site outside the FWB file
     language: str = "fr"  # of their pages and mails (docs/languages.md)
 
     @property
@@ -39,7 +42,7 @@ class DemoAccount:
             return self.supplier
         if self.site:
             return f"{self.site[0]}:{self.site[1]}"
-        return ""
+        return self.school or ""
 
 
 MEUSE = "Meuse Informatique SRL"
@@ -59,6 +62,7 @@ DEMO_SUPPLIERS = (
 )
 
 BORLON = (2559, 5136)  # Ecole communale fondamentale Borlon-Tohogne, Tige du Bois de Gras 16B
+EUPEN = "Königliches Athenäum Eupen"  # a DG school: German mails, the DG calendar
 
 DEMO_ACCOUNTS = (
     DemoAccount(
@@ -159,5 +163,15 @@ DEMO_ACCOUNTS = (
         "Girafe-Encrier-Cerisier-58",
         phone="0123/456792",
         site=(435, 801),  # Ecole primaire d'enseignement spécialisé communal "Chazal", Schaerbeek
+    ),
+    # A teacher at a German-speaking Community school: her tickets' mails are German.
+    DemoAccount(
+        "teacher",
+        "monika.heinen@ka-eupen.example.com",
+        "Monika Heinen",
+        "Wendeltreppe-Eichhorn-Kompass-45",
+        phone="0123/456793",
+        school=EUPEN,
+        language="de",
     ),
 )

@@ -35,7 +35,7 @@ def seed_command() -> None:
 
 @demo_cli.command("accounts")
 def accounts_command() -> None:
-    """Liste les comptes de démo : RÔLE E-MAIL MOT-DE-PASSE [SOCIÉTÉ ou FE:FI]."""
+    """Liste les comptes de démo : RÔLE E-MAIL MOT-DE-PASSE [SOCIÉTÉ, FE:FI ou ÉCOLE]."""
     for account in DEMO_ACCOUNTS:
         fields = [account.role, account.email, account.password]
         if account.where:

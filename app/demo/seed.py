@@ -127,8 +127,9 @@ def seed_demo(*, progress: ProgressFactory | None = None, tickets: bool = True) 
     report.holidays = import_packaged()
     suppliers = _ensure_suppliers(report)
     sites = _sites_by_fase()
-    _ensure_accounts(report, suppliers, sites)
-    _ensure_equipment(report, suppliers, sites)
+    teacher_sites = _teacher_sites()
+    _ensure_accounts(report, suppliers, sites, teacher_sites)
+    _ensure_equipment(report, suppliers, sites, list(teacher_sites.values()))
     db.session.flush()
     if tickets:
         report.tickets_created = seed_tickets()
@@ -157,26 +158,56 @@ def _sites_by_fase() -> dict[tuple[int, int], Site]:
     return {(fase, site.fi): site for site, fase in rows}
 
 
+def _teacher_sites() -> dict[str, tuple[int, int]]:
+    """Each demo teacher's site as (FE, FI), by e-mail; a school outside the FWB file (no FE/FI
+    in its file) is found by its establishment's name, whatever local numbers it was given."""
+    names = [a.school for a in DEMO_ACCOUNTS if a.school]
+    rows = db.session.execute(
+        select(Establishment.name, Establishment.fase, Site.fi)
+        .join(Site.establishment)
+        .where(Establishment.name.in_(names))
+        .order_by(Site.fi)
+    )
+    by_name: dict[str, tuple[int, int]] = {}
+    for name, fase, fi in rows:
+        by_name.setdefault(name, (fase, fi))
+    found = {}
+    for account in DEMO_ACCOUNTS:
+        key = account.site or by_name.get(account.school or "")
+        if account.site or account.school:
+            if key is None:
+                raise DemoSeedError(
+                    _(
+                        "L'implantation %(school)s de %(name)s n'est pas dans l'annuaire.",
+                        school=account.where,
+                        name=account.full_name,
+                    )
+                )
+            found[account.email] = key
+    return found
+
+
 def _ensure_accounts(
-    report: SeedReport, suppliers: dict[str, Supplier], sites: dict[tuple[int, int], Site]
+    report: SeedReport,
+    suppliers: dict[str, Supplier],
+    sites: dict[tuple[int, int], Site],
+    teacher_sites: dict[str, tuple[int, int]],
 ) -> None:
     emails = set(db.session.scalars(select(User.email)))
     for account in DEMO_ACCOUNTS:
         if account.email in emails:
             continue
-        site = None
-        if account.site is not None:
-            site = sites.get(account.site)
-            if site is None:
-                raise DemoSeedError(
-                    _(
-                        "L'implantation FE %(fe)s / FI %(fi)s de %(name)s n'est pas dans "
-                        "l'annuaire.",
-                        fe=account.site[0],
-                        fi=account.site[1],
-                        name=account.full_name,
-                    )
+        key = teacher_sites.get(account.email)
+        site = sites.get(key) if key else None
+        if key is not None and site is None:
+            raise DemoSeedError(
+                _(
+                    "L'implantation FE %(fe)s / FI %(fi)s de %(name)s n'est pas dans l'annuaire.",
+                    fe=key[0],
+                    fi=key[1],
+                    name=account.full_name,
                 )
+            )
         db.session.add(
             User(
                 email=account.email,
@@ -201,10 +232,12 @@ class _PlannedItem:
     warranty_end: date
 
 
-def equipment_plan(site_keys: list[tuple[int, int]]) -> list[_PlannedItem]:
-    """The same list for the same sites, every time: which site got what, under which label."""
+def equipment_plan(
+    site_keys: list[tuple[int, int]], teacher_sites: list[tuple[int, int]]
+) -> list[_PlannedItem]:
+    """The same list for the same sites, every time: which site got what, under which label
+    (the demo teachers' `teacher_sites` first, with every lot)."""
     rng = random.Random(SEED)
-    teacher_sites = [a.site for a in DEMO_ACCOUNTS if a.site is not None]
     others = sorted(key for key in site_keys if key not in teacher_sites)
     chosen = teacher_sites + sorted(rng.sample(others, min(SITES_WITH_EQUIPMENT, len(others))))
     numbers = dict.fromkeys((lot.lot for lot in DEMO_LOTS), 0)
@@ -228,10 +261,13 @@ def serial_for(label: str, prefix: str) -> str:
 
 
 def _ensure_equipment(
-    report: SeedReport, suppliers: dict[str, Supplier], sites: dict[tuple[int, int], Site]
+    report: SeedReport,
+    suppliers: dict[str, Supplier],
+    sites: dict[tuple[int, int], Site],
+    teacher_sites: list[tuple[int, int]],
 ) -> None:
     maintainer = {lot: suppliers[s.name] for s in DEMO_SUPPLIERS for lot in s.lots}
-    plan = equipment_plan(list(sites))
+    plan = equipment_plan(list(sites), teacher_sites)
     report.equipment_planned = len(plan)
     labels = set(db.session.scalars(select(Equipment.label).where(Equipment.label.is_not(None))))
     serials = set(db.session.scalars(select(Equipment.serial).where(Equipment.serial.is_not(None))))

@@ -1,7 +1,8 @@
 """The business calendar: service hours, Belgian public holidays, the school calendar's own day
 (27 September for the Fédération Wallonie-Bruxelles, 15 November for the German-speaking
 Community) and, for suppliers that follow them, its school holidays. Pure: no Flask, no
-database (app.sla.loading builds one from the configuration, the site's school calendar and the
+database (names in the reader's language through Flask-Babel's locale, when there is one;
+app.sla.loading builds one from the configuration, the site's school calendar and the
 SchoolHoliday rows).
 
 Instants are timezone-aware datetimes (any zone; naive ones are refused, as by
@@ -19,6 +20,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
@@ -39,14 +42,14 @@ class SchoolCalendar:
 
 FWB = SchoolCalendar(
     "fwb",
-    "Fédération Wallonie-Bruxelles",
+    _l("Fédération Wallonie-Bruxelles"),
     "FWB",
     (9, 27),
-    "Fête de la Fédération Wallonie-Bruxelles",
+    _l("Fête de la Fédération Wallonie-Bruxelles"),
 )
 # Tag der Deutschsprachigen Gemeinschaft: its schools and its administration are closed.
 DG = SchoolCalendar(
-    "dg", "Communauté germanophone", "DG", (11, 15), "Fête de la Communauté germanophone"
+    "dg", _l("Communauté germanophone"), "DG", (11, 15), _l("Fête de la Communauté germanophone")
 )
 SCHOOL_CALENDARS = {calendar.code: calendar for calendar in (FWB, DG)}
 
@@ -57,24 +60,30 @@ _MINUTE = timedelta(minutes=1)
 Period = tuple[date, date]
 
 
+def _reader() -> str:
+    """The language holiday names are written in: the current locale's (German or French)."""
+    current = get_locale()
+    return "de" if current is not None and current.language == "de" else "fr"
+
+
 @lru_cache(maxsize=64)
-def _public_holidays(year: int) -> dict[date, str]:
-    """Belgian public holidays of one year, French names (cached per year)."""
+def _public_holidays(year: int, language: str = "fr") -> dict[date, str]:
+    """Belgian public holidays of one year, named in `language` (cached per year and language)."""
     try:
-        found = holidays.country_holidays("BE", years=year, language="fr")
+        found = holidays.country_holidays("BE", years=year, language=language)
     except (NotImplementedError, KeyError, ValueError):  # pragma: no cover - older package
         found = holidays.country_holidays("BE", years=year)
     return {day: str(name) for day, name in found.items()}
 
 
 def public_holiday_name(day: date) -> str | None:
-    """The French name of the Belgian public holiday on `day`, or None."""
-    return _public_holidays(day.year).get(day)
+    """The name of the Belgian public holiday on `day` in the reader's language, or None."""
+    return _public_holidays(day.year, _reader()).get(day)
 
 
 def public_holidays(year: int) -> list[tuple[date, str]]:
-    """The Belgian public holidays of `year`, sorted, with their French names."""
-    return sorted(_public_holidays(year).items())
+    """The Belgian public holidays of `year`, sorted, named in the reader's language."""
+    return sorted(_public_holidays(year, _reader()).items())
 
 
 def is_public_holiday(day: date) -> bool:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from app.core.time import BRUSSELS
@@ -55,17 +56,22 @@ def duration_text(minutes: int, day: int = 480) -> str:
     return " ".join(parts)
 
 
+# A short day, the way each language writes it: « lun. 16/11 », « Mo., 16.11. ».
+SHORT_DAY_PATTERNS = {"fr_BE": "EEE dd/MM", "de_BE": "EEE, dd.MM."}
+
+
 def moment_text(instant: datetime) -> str:
-    """« lun. 16/11 à 16:00 » (Brussels time)."""
+    """« lun. 16/11 à 16:00 », « Mo., 16.11. um 16:00 » (Brussels time)."""
     local = instant.astimezone(BRUSSELS)
+    where = locale()
     return _(
         "%(day)s à %(time)s",
-        day=format_datetime(local, "EEE dd/MM", locale=locale()),
+        day=format_datetime(local, SHORT_DAY_PATTERNS.get(where, "EEE dd/MM"), locale=where),
         time=format_datetime(local, "HH:mm", locale=locale()),
     )
 
 
-KIND_NAMES = {clocks.PLAN: "Prise en compte", clocks.RESOLVE: "Résolution"}
+KIND_NAMES = {clocks.PLAN: _l("Prise en compte"), clocks.RESOLVE: _l("Résolution")}
 
 
 def clock_line(
@@ -74,11 +80,22 @@ def clock_line(
     """Plain French for a mail or a stored body: « Prise en compte : échéance … — reste … »."""
     left = clocks.remaining(clock, now, cal)
     day = _minutes_per_day(cal)
-    name = KIND_NAMES[clock.kind] + (f" ({supplier.name})" if supplier is not None else "")
-    due = f"échéance {moment_text(clock.due_at)}" if clock.due_at else "en pause"
+    name = str(KIND_NAMES[clock.kind]) + (f" ({supplier.name})" if supplier is not None else "")
+    due = (
+        _("échéance %(moment)s", moment=moment_text(clock.due_at))
+        if clock.due_at
+        else _("en pause")
+    )
     if left >= 0:
-        return f"{name} : {due} — reste {duration_text(left, day)}"
-    return f"{name} : {due} — dépassé de {duration_text(left, day)}"
+        return _(
+            "%(name)s : %(due)s — reste %(time)s", name=name, due=due, time=duration_text(left, day)
+        )
+    return _(
+        "%(name)s : %(due)s — dépassé de %(time)s",
+        name=name,
+        due=due,
+        time=duration_text(left, day),
+    )
 
 
 # ------------------------------------------------------------------ the page

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
@@ -35,9 +37,9 @@ from app.tickets.workflow import Actor, Status
 SCHOOL, PART, INFORMATION = "school", "part", "information"
 MANUAL_KINDS = (SCHOOL, PART)  # set by hand; INFORMATION comes with a question
 KIND_LABELS = {
-    SCHOOL: "attente de l’école",
-    PART: "attente d’une pièce",
-    INFORMATION: "question posée à l’école",
+    SCHOOL: _l("attente de l’école"),
+    PART: _l("attente d’une pièce"),
+    INFORMATION: _l("question posée à l’école"),
 }
 # The clocks run, so they can pause, before the work is finished.
 PAUSABLE = frozenset({Status.OPEN, Status.IN_PROGRESS})
@@ -45,8 +47,8 @@ PAUSABLE = frozenset({Status.OPEN, Status.IN_PROGRESS})
 ACTORS = frozenset({Actor.ASSISTANT, Actor.COORDINATOR, Actor.SUPPLIER})
 TEXT_MAX = 5000
 
-NOT_ALLOWED = "Seuls le fournisseur de la demande et l’équipe EN suspendent ses délais."
-WRONG_STATE = "Les délais ne se suspendent que sur une demande OUVERTE ou EN COURS."
+NOT_ALLOWED = _l("Seuls le fournisseur de la demande et l’équipe EN suspendent ses délais.")
+WRONG_STATE = _l("Les délais ne se suspendent que sur une demande OUVERTE ou EN COURS.")
 
 
 def may_pause(user: User, ticket: Ticket) -> bool:
@@ -66,7 +68,7 @@ def _text(value: str, field: str, missing: str) -> str:
     if not value:
         raise TicketError(missing, field=field)
     if len(value) > TEXT_MAX:
-        raise TicketError(f"{TEXT_MAX} caractères au maximum.", field=field)
+        raise TicketError(_("%(n)s caractères au maximum.", n=TEXT_MAX), field=field)
     return value
 
 
@@ -88,10 +90,10 @@ def _close(ticket: Ticket, pause: TicketPause, actor: User | None, now: datetime
 def pause(actor: User, ticket: Ticket, kind: str, reason: str, now: datetime) -> TicketEvent:
     _check(actor, ticket)
     if kind not in MANUAL_KINDS:
-        raise TicketError("Choisissez ce que la demande attend.", field="kind")
-    reason = _text(reason, "reason", "Indiquez ce que la demande attend.")
+        raise TicketError(_("Choisissez ce que la demande attend."), field="kind")
+    reason = _text(reason, "reason", _("Indiquez ce que la demande attend."))
     if clocks.open_pause(ticket.id) is not None:
-        raise TicketError("Les délais de cette demande sont déjà suspendus.")
+        raise TicketError(_("Les délais de cette demande sont déjà suspendus."))
     opened = _open(ticket, actor, kind, reason, now)
     db.session.flush()
     data = {"kind": kind, "pause_id": opened.id}
@@ -102,7 +104,7 @@ def resume(actor: User, ticket: Ticket, now: datetime) -> TicketEvent:
     _check(actor, ticket)
     current = clocks.open_pause(ticket.id)
     if current is None:
-        raise TicketError("Les délais de cette demande ne sont pas suspendus.")
+        raise TicketError(_("Les délais de cette demande ne sont pas suspendus."))
     _close(ticket, current, actor, now)
     data = {"kind": current.kind, "pause_id": current.id}
     return record(ticket, actor, EventKind.RESUME, now=now, data=data)
@@ -111,16 +113,16 @@ def resume(actor: User, ticket: Ticket, now: datetime) -> TicketEvent:
 def ask_school(actor: User, ticket: Ticket, question: str, now: datetime) -> TicketEvent:
     """Put `question` to the school contact: sent by mail (the event's body); clocks paused."""
     _check(actor, ticket)
-    question = _text(question, "question", "Écrivez votre question à l’école.")
+    question = _text(question, "question", _("Écrivez votre question à l’école."))
     if not ticket.contact_email:
         raise TicketError(
-            "Cette demande n’a pas d’adresse e-mail de contact : appelez l’école.",
+            _("Cette demande n’a pas d’adresse e-mail de contact : appelez l’école."),
             field="question",
         )
     current = clocks.open_pause(ticket.id)
     if current is not None and current.kind == INFORMATION:
         raise TicketError(
-            "Une question attend déjà la réponse de l’école : complétez-la par un commentaire."
+            _("Une question attend déjà la réponse de l’école : complétez-la par un commentaire.")
         )
     if current is not None:  # the wait for a part or the school becomes the wait for an answer
         _close(ticket, current, actor, now)

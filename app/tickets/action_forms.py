@@ -10,8 +10,10 @@ year 1 cannot even become a UTC instant. Each action form has the action as its 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date, datetime, time
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -35,7 +37,7 @@ from app.tickets.workflow import Action
 
 TEXT_MAX = 5000
 # The planning message before a date is chosen; the date and time replace the placeholders.
-MESSAGE_PLACEHOLDER = "Bonjour,\nL’intervention est prévue le DATE à HEURE."
+MESSAGE_PLACEHOLDER = _l("Bonjour,\nL’intervention est prévue le DATE à HEURE.")
 
 
 class LocalTimeField(TimeField):
@@ -127,6 +129,8 @@ class VisitForm(ActionForm):
 
     # Set by the view when the chosen day needs a confirmation.
     weekend_warning: str | None = None
+    # The language of the school the message goes to (refresh_message), None for the page's.
+    message_language: str | None = None
 
     def validate_planned_date(self, field):
         _within_horizon(field, done=False)
@@ -136,15 +140,20 @@ class VisitForm(ActionForm):
 
     def generated_message(self) -> str:
         instant = self.planned_at()
-        return planning.planned_message(instant) if instant else MESSAGE_PLACEHOLDER
+        if instant:
+            return planning.planned_message(instant, self.message_language)
+        with force_locale(self.message_language) if self.message_language else nullcontext():
+            return str(MESSAGE_PLACEHOLDER)
 
     def message_follows_date(self) -> bool:
         """True while the person has not written their own text."""
         typed = (self.message.data or "").strip()
         return not typed or typed == (self.generated.data or "").strip()
 
-    def refresh_message(self) -> None:
-        """The generated text for the chosen date, unless the person wrote their own."""
+    def refresh_message(self, language: str | None = None) -> None:
+        """The generated text for the chosen date, unless the person wrote their own, in
+        `language`: the school's, who reads it."""
+        self.message_language = language
         if self.message_follows_date():
             self.message.data = self.generated_message()
         self.generated.data = self.generated_message()

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 
 from babel.dates import format_date, format_time
 from babel.lists import format_list
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.core.time import BRUSSELS
 from app.sla.calendar import FWB, SchoolCalendar, public_holiday_name
@@ -61,19 +63,29 @@ def time_text(instant: datetime) -> str:
     return format_time(to_local(instant), "HH:mm", locale=locale())
 
 
-def planned_message(instant: datetime) -> str:
-    """The message suppliers are asked to write (docs/domain.md), filled in for the date."""
-    return f"Bonjour,\nL’intervention est prévue le {date_text(instant)} à {time_text(instant)}."
+def planned_message(instant: datetime, language: str | None = None) -> str:
+    """The message suppliers are asked to write (docs/domain.md), filled in for the date, in
+    `language` (the school's, who reads it; the current locale's when None)."""
+    with force_locale(language) if language else nullcontext():
+        return _(
+            "Bonjour,\nL’intervention est prévue le %(date)s à %(time)s.",
+            date=date_text(instant),
+            time=time_text(instant),
+        )
 
 
-# The words of the message a page shows before a date is chosen (without JavaScript, always).
-PLACEHOLDERS = re.compile(r"\b(DATE|HEURE)\b")
+# The words of the message a page shows before a date is chosen (without JavaScript, always),
+# in French and in German (the catalogue's « DATUM » and « UHRZEIT »).
+PLACEHOLDERS = re.compile(r"\b(DATE|HEURE|DATUM|UHRZEIT)\b")
 
 
-def fill_placeholders(message: str, instant: datetime) -> str:
+def fill_placeholders(message: str, instant: datetime, language: str | None = None) -> str:
     """The message with « DATE » and « HEURE », wherever they remain, replaced by the visit's
-    date and time: the person may have added a line to the prefilled text without touching them."""
-    texts = {"DATE": date_text(instant), "HEURE": time_text(instant)}
+    date and time (written in `language`): the person may have added a line to the prefilled
+    text without touching them."""
+    with force_locale(language) if language else nullcontext():
+        day, hour = date_text(instant), time_text(instant)
+    texts = {"DATE": day, "DATUM": day, "HEURE": hour, "UHRZEIT": hour}
     return PLACEHOLDERS.sub(lambda match: texts[match.group(1)], message)
 
 
@@ -83,8 +95,8 @@ def is_past(instant: datetime, now: datetime) -> bool:
 
 # How far ahead a visit may be planned, and how far back one done on the spot may be recorded.
 DEFAULT_HORIZON_DAYS = 365
-PAST_PLAN = "Cette date est déjà passée."
-FUTURE_VISIT = "Une visite déjà faite ne peut pas être dans le futur."
+PAST_PLAN = _l("Cette date est déjà passée.")
+FUTURE_VISIT = _l("Une visite déjà faite ne peut pas être dans le futur.")
 
 
 def horizon_problem(day: date, today: date, horizon_days: int, *, done: bool = False) -> str | None:
@@ -101,13 +113,16 @@ def horizon_problem(day: date, today: date, horizon_days: int, *, done: bool = F
     if day > latest:
         if done:
             return FUTURE_VISIT
-        return f"Cette date est trop lointaine : choisissez-la au plus tard le {day_text(latest)}."
+        return _(
+            "Cette date est trop lointaine : choisissez-la au plus tard le %(day)s.",
+            day=day_text(latest),
+        )
     if day < earliest:
         if not done:
             return PAST_PLAN
-        return (
-            "Cette date est trop ancienne : indiquez une visite faite le "
-            f"{day_text(earliest)} ou après."
+        return _(
+            "Cette date est trop ancienne : indiquez une visite faite le %(day)s ou après.",
+            day=day_text(earliest),
         )
     return None
 

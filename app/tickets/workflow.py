@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
+
 # The states live below the models (app.tickets.states); the callers may name them from here.
 from app.tickets.states import FINAL_STATUSES as FINAL_STATUSES
 from app.tickets.states import OPEN_STATUSES as OPEN_STATUSES
@@ -184,7 +186,7 @@ TRANSITIONS: dict[Action, Transition] = {
 class WorkflowError(Exception):
     """An action that may not happen; `message` is for the person who tried."""
 
-    message = "Action impossible."
+    message = _l("Action impossible.")
 
     def __init__(self, message: str | None = None):
         super().__init__(message or self.message)
@@ -193,15 +195,15 @@ class WorkflowError(Exception):
 
 
 class NotAllowed(WorkflowError):
-    message = "Vous ne pouvez pas faire cette action sur cette demande."
+    message = _l("Vous ne pouvez pas faire cette action sur cette demande.")
 
 
 class WrongState(WorkflowError):
-    message = "Cette action n’est pas possible dans l’état actuel de la demande."
+    message = _l("Cette action n’est pas possible dans l’état actuel de la demande.")
 
 
 class NoSupplier(WorkflowError):
-    message = "Aucun fournisseur n’est attribué à cette demande."
+    message = _l("Aucun fournisseur n’est attribué à cette demande.")
 
 
 def check(action: Action, status: Status, actor: Actor, *, has_supplier: bool) -> Transition:

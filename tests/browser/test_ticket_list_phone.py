@@ -113,3 +113,19 @@ def test_the_same_list_without_javascript(live_server, browser):
     page.wait_for_url(re.compile(r"etat=ouvertes.*tri=reference&ordre=asc"))
     assert _shown(page) == [made["screen"], made["keyboard"], made["battery"]]
     context.close()
+
+
+def test_in_german_the_cards_use_german_colons_and_words_hyphenate(live_server, phone_page):
+    world = build_world()
+    _tickets(world)
+    page = phone_page
+    sign_in(page, world.supplier_user, base=live_server.url)
+    world.supplier_user.language = "de"  # chosen on the profile
+    db.session.commit()
+    page.goto(f"{live_server.url}/demandes")
+    assert page.locator("html").get_attribute("lang") == "de-BE"
+    cell = page.locator("#ticket-results td[data-label]").first
+    before = cell.evaluate("e => getComputedStyle(e, '::before').content")
+    assert before == '"Art: "'  # not the French « Art : »
+    assert page.evaluate("getComputedStyle(document.querySelector('h1')).hyphens") == "auto"
+    assert page.evaluate("document.documentElement.scrollWidth <= screen.width")

@@ -16,10 +16,12 @@ from app.auth import invitations
 from app.auth.reset import reset_token
 from app.core.filters import date_fr, datetime_fr, number
 from app.core.locales import COOKIE, in_language, known
+from app.dashboard.svg import backlog, within_target
 from app.extensions import db
 from app.models import OutboxMessage, Role, User
 from app.models.types import utcnow
 from app.notify.jobs import send_outbox_message
+from app.sla.calendar import DG, FWB, public_holiday_name
 from app.sla.display import duration_text, moment_text
 from app.tickets import planning
 from app.tickets.planning import date_text
@@ -222,12 +224,32 @@ def test_dates_and_numbers_in_belgian_french_and_german(app):
             assert date_text(NOW) == "3. März 2026"
         with in_language("de"):
             assert duration_text(3 * 480 + 240) == "3 Arbeitstage 4 h"
-            assert moment_text(NOW) == "Di. 03/03 um 09:00"
+            assert moment_text(NOW) == "Di., 03.03. um 09:00"
         with in_language("fr"):
             assert duration_text(3 * 480 + 240) == "3 j ouvrés 4 h"
             assert moment_text(NOW) == "mar. 03/03 à 09:00"
         # Outside any choice, the portal's French.
         assert date_fr(day) == "3 mars 2026"
+
+
+def test_calendar_names_and_charts_in_the_readers_language(app):
+    christmas = date(2026, 12, 25)
+    with app.test_request_context():
+        with in_language("de"):
+            assert public_holiday_name(christmas) == "Weihnachten"
+            assert str(DG.day_name) == "Tag der Deutschsprachigen Gemeinschaft"
+            assert str(FWB.name) == "Föderation Wallonie-Brüssel"
+            chart = within_target([]) + backlog([])
+            assert "Ziel 85" in chart
+            assert "Keine Daten" in chart
+            assert "7–15\u00a0T." in chart
+            assert "objectif" not in chart
+        with in_language("fr"):
+            assert public_holiday_name(christmas) == "Noël"
+            assert str(DG.day_name) == "Fête de la Communauté germanophone"
+            chart = within_target([]) + backlog([])
+            assert "objectif 85" in chart
+            assert "7–15 j" in chart
 
 
 def test_a_visit_warning_in_the_readers_language(app):
@@ -323,7 +345,11 @@ def test_one_event_two_recipients_two_languages(mail_app, smtp_server):
     assert coordinator_mail["Subject"].startswith(
         f"[{ticket.reference}] Intervention prévue le 4 mars 2026 à 10:00"
     )
-    assert "Einsatz" not in _text(coordinator_mail)
+    assert "Einsatz geplant" not in _text(coordinator_mail)
+    # The visit's message is written for the school, in its language: the coordinator reads it
+    # as the teacher got it.
+    assert "der Einsatz ist für den 4. März 2026 um 10:00 geplant." in _text(teacher_mail)
+    assert "der Einsatz ist für den 4. März 2026 um 10:00 geplant." in _text(coordinator_mail)
     [calendar] = [p for p in teacher_mail.walk() if p.get_content_type() == "text/calendar"]
     ics = calendar.get_content()
     assert "Lieferant: Meuse Informatique" in ics.replace("\r\n ", "")

@@ -12,7 +12,7 @@ from zxcvbn import zxcvbn
 from app.demo.accounts import DEMO_ACCOUNTS, DEMO_SUPPLIERS
 from app.demo.seed import equipment_plan, seed_demo
 from app.extensions import db
-from app.models import Equipment, Establishment, Role, Supplier, Ticket, User
+from app.models import Equipment, Establishment, OutboxMessage, Role, Supplier, Ticket, User
 from app.models.types import utcnow
 from app.tickets.permissions import actor_for
 from app.tickets.workflow import Action, Status, available_actions
@@ -40,9 +40,15 @@ def test_seed_twice_creates_everything_once(seeded_demo, demo_app):
     assert 200 <= after_first["Equipment"] <= 1000
     assert 90 <= after_first["Ticket"] <= 120
     assert f"Demandes créées : {after_first['Ticket']}" in first
-    # A German-speaking supplier user reads Relais in German (docs/languages.md).
-    german = db.session.scalars(select(User.email).where(User.language == "de")).all()
-    assert german == ["lukas.krings@ardenne-numerique.example.com"]
+    # A German-speaking supplier user and a teacher at a German-speaking Community school read
+    # Relais in German (docs/languages.md).
+    german = db.session.scalars(
+        select(User.email).where(User.language == "de").order_by(User.email)
+    ).all()
+    assert german == [
+        "lukas.krings@ardenne-numerique.example.com",
+        "monika.heinen@ka-eupen.example.com",
+    ]
 
     second = demo_app.test_cli_runner().invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output
@@ -178,8 +184,10 @@ def _check_demo_tickets(users: dict[str, User], suppliers: list[Supplier]) -> No
 
 def test_equipment_plan_is_deterministic():
     sites = [(fe, fi) for fe in range(1, 60) for fi in (fe * 10, fe * 10 + 1)]
-    sites += [a.site for a in DEMO_ACCOUNTS if a.site]
-    first, second = equipment_plan(sites), equipment_plan(list(reversed(sites)))
+    teachers = [a.site for a in DEMO_ACCOUNTS if a.site]
+    sites += teachers
+    first = equipment_plan(sites, teachers)
+    second = equipment_plan(list(reversed(sites)), teachers)
     assert first == second
     assert len({item.label for item in first}) == len(first)
 
@@ -199,7 +207,7 @@ def test_accounts_prints_one_line_per_demo_account(app):
         assert len(password) >= 12
         assert zxcvbn(password, user_inputs=[email, account.full_name])["score"] >= 3
         if role == "teacher":
-            assert re.fullmatch(r"\d+:\d+", rest[0])
+            assert re.fullmatch(r"\d+:\d+", rest[0]) or rest[0] == account.school
         elif role == "supplier":
             assert rest[0] in supplier_names
         else:
@@ -233,3 +241,26 @@ def test_seed_is_refused_in_production(app):
     assert "Erreur : Refusé en production" in result.stderr
     assert count(User) == 0
     assert count(Establishment) == 0
+
+
+def test_the_dg_teacher_gets_her_tickets_mails_in_german(demo_app):
+    monika = db.session.scalar(select(User).where(User.email.startswith("monika.heinen@")))
+    assert monika.site.establishment.name == "Königliches Athenäum Eupen"
+    assert monika.site.school_calendar == "dg"
+    tickets = db.session.scalars(select(Ticket).where(Ticket.contact_email == monika.email)).all()
+    assert tickets
+    assert {t.site_id for t in tickets} == {monika.site_id}
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipient == monika.email)
+    ).all()
+    assert mails, "the demo tickets announced something to her"
+    assert {m.language for m in mails} == {"de"}
+    # What Relais writes is German; what people wrote (the demo's summaries, the supplier's
+    # report) stays as they wrote it.
+    for mail in mails:
+        headline = mail.subject.split("] ", 1)[1].rsplit(" — ", 1)[0]
+        assert not {"demande", "intervention", "approbation"} & set(headline.lower().split())
+        assert mail.body_text.startswith("Guten Tag Monika Heinen,"), mail.body_text[:40]
+        assert "Status: " in mail.body_text
+        assert "Schule: " in mail.body_text
+        assert "État" not in mail.body_text

@@ -8,6 +8,7 @@ import re
 from datetime import date, time, timedelta
 
 import pytest
+from flask_babel import force_locale
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -15,6 +16,7 @@ from app.extensions import db
 from app.models import Attachment, Intervention, OutboxMessage, Ticket, TicketEvent
 from app.models.types import utcnow
 from app.tickets import planning
+from app.tickets.action_forms import MESSAGE_PLACEHOLDER
 from app.tickets.service import ActionInput, add_comment, apply_action
 from app.tickets.workflow import Action
 from tests.support.tickets import build_world, later, ticket_in
@@ -824,3 +826,47 @@ def test_fill_placeholders_leaves_other_words_alone():
     assert planning.fill_placeholders("UPDATE, DATES et HEURES ; DATE à HEURE", instant) == (
         "UPDATE, DATES et HEURES ; 8 décembre 2026 à 10:00"
     )
+
+
+def test_visit_message_in_german(app):
+    # A German-speaking supplier's page prefills the message in German, with German placeholders
+    # that the visit's date fills in as the French ones.
+    instant = planning.to_utc(date(2026, 12, 8), time(10))
+    with app.test_request_context(), force_locale("de"):
+        assert planning.planned_message(instant) == (
+            "Guten Tag,\nder Einsatz ist für den 8. Dezember 2026 um 10:00 geplant."
+        )
+        placeholder = "Guten Tag,\nder Einsatz ist für den DATUM um UHRZEIT geplant."
+        assert str(MESSAGE_PLACEHOLDER) == placeholder
+        assert planning.fill_placeholders(placeholder, instant) == planning.planned_message(instant)
+        assert planning.horizon_problem(date(2029, 1, 1), date(2026, 12, 8), 365) == (
+            "Dieses Datum liegt zu weit in der Zukunft: Wählen Sie spätestens den 8. Dezember 2027."
+        )
+
+
+def test_a_german_supplier_writes_to_a_french_school_in_french(app, world):
+    # The page is German (the supplier's), the message the school gets is in its contact's
+    # language: French here, German for a German-speaking teacher.
+    world.supplier_user.language = "de"
+    db.session.commit()
+    ticket = world.new_ticket()
+    supplier = signed_in(app, world.supplier_user)
+    page = supplier.get(f"/demandes/{ticket.reference}").get_data(as_text=True)
+    assert "Einsatz" in page
+    assert "Bonjour,\nL’intervention est prévue le DATE à HEURE." in page
+    assert " ;</li>" not in page
+    assert ";</li>" in page
+    day = weekday_ahead()
+    response = post(
+        supplier, ticket, "plan", {"planned_date": day.isoformat(), "planned_time": "13:30"}
+    )
+    assert response.status_code == 303
+    visit = db.session.scalar(select(Intervention))
+    assert visit.message == planning.planned_message(visit.planned_at, "fr")
+    assert visit.message.startswith("Bonjour,\nL’intervention est prévue le ")
+
+    world.teacher.language = "de"
+    other = world.new_ticket()
+    db.session.commit()
+    page = supplier.get(f"/demandes/{other.reference}").get_data(as_text=True)
+    assert "Guten Tag,\nder Einsatz ist für den DATUM um UHRZEIT geplant." in page

@@ -513,3 +513,29 @@ def test_search_button_only_looks_the_site_up(client, login, world):
     response = client.post(NEW, data=data)
     assert response.status_code == 422
     assert "Aucune implantation ne correspond à « Zzyzx »" in page_text(response)
+
+
+# ------------------------------------------------------------------ in German
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("supplier", "999999", "Dieser Lieferant existiert nicht oder ist nicht mehr aktiv."),
+        ("assignee", "supplier_user", "Wählen Sie eine aktive EN-Assistenz."),
+    ],
+)
+def test_service_refusal_speaks_the_assistants_german(client, login, world, name, value, message):
+    # The ticket service refuses these (not the form): its message is in the reader's language.
+    world.assistant.language = "de"
+    db.session.commit()
+    login(world.assistant)
+    if value == "supplier_user":
+        value = str(world.supplier_user.id)
+    response = client.post(NEW, data=form_data(client, world, **{name: value}))
+    assert response.status_code == 422
+    text = page_text(response)
+    assert message in text
+    assert "n’est plus actif" not in text
+    assert "Choisissez un·e" not in text
+    assert db.session.scalar(select(func.count(Ticket.id))) == 0

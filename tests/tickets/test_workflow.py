@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from flask_babel import force_locale
 
 from app.tickets.workflow import (
     Action,
@@ -121,3 +122,17 @@ def test_only_the_system_closes_an_unanswered_ticket_and_only_before_the_work_is
         assert Action.CLOSE_UNANSWERED not in [
             t.action for t in available_actions(O, actor, has_supplier=True)
         ]
+
+
+def test_refusals_are_said_in_the_readers_language(app):
+    # The messages are looked up when read: a German reader gets German, a French one French.
+    with app.test_request_context():
+        assert str(WrongState().message) == (
+            "Cette action n’est pas possible dans l’état actuel de la demande."
+        )
+        with force_locale("de"):
+            assert str(WrongState().message) == (
+                "Diese Aktion ist im aktuellen Stand der Anfrage nicht möglich."
+            )
+            assert str(NoSupplier().message) == "Dieser Anfrage ist kein Lieferant zugewiesen."
+            assert str(NotAllowed("Seulement ceci.").message) == "Seulement ceci."

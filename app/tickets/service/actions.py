@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import Intervention, Role, Supplier, Ticket, TicketEvent, User
 from app.models.types import utcnow
+from app.notify import languages
 from app.tickets import attachments, planning
 from app.tickets.errors import Forbidden, StaleTicket, TicketError
 from app.tickets.events import EventKind
@@ -117,18 +119,20 @@ def _within_horizon(instant: datetime, now: datetime, field_name: str, *, done: 
 
 def _future(instant: datetime | None, now: datetime, field_name: str) -> datetime:
     if instant is None:
-        raise TicketError("Indiquez la date et l’heure de l’intervention.", field=field_name)
+        raise TicketError(_("Indiquez la date et l’heure de l’intervention."), field=field_name)
     if planning.is_past(instant, now):
         raise TicketError(planning.PAST_PLAN, field=field_name)
     _within_horizon(instant, now, field_name, done=False)
     return instant
 
 
-def _visit_message(typed: str, planned_at: datetime) -> str:
+def _visit_message(ticket: Ticket, typed: str, planned_at: datetime) -> str:
     """The text that announces the visit: the person's, with the date and time put wherever the
-    placeholders remain, or the default sentence when they wrote nothing."""
-    typed = planning.fill_placeholders(typed.strip(), planned_at)
-    return typed or planning.planned_message(planned_at)
+    placeholders remain, or the default sentence when they wrote nothing; dates and sentence in
+    the language of the school it is written for."""
+    language = languages.of_contact(ticket)
+    typed = planning.fill_placeholders(typed.strip(), planned_at, language)
+    return typed or planning.planned_message(planned_at, language)
 
 
 def _visit(ticket: Ticket, actor: User, planned_at: datetime, now: datetime, **values):
@@ -147,7 +151,7 @@ def _visit(ticket: Ticket, actor: User, planned_at: datetime, now: datetime, **v
 
 def _plan(ticket, actor, values, now):
     planned_at = _future(values.planned_at, now, "planned_at")
-    message = _visit_message(values.message, planned_at)
+    message = _visit_message(ticket, values.message, planned_at)
     _visit(ticket, actor, planned_at, now, message=message)
     return record(ticket, actor, EventKind.PLAN, body=message, now=now, data=when(planned_at))
 
@@ -156,11 +160,11 @@ def _reschedule(ticket, actor, values, now):
     planned_at = _future(values.planned_at, now, "planned_at")
     intervention = ticket.current_visit
     if intervention is None:
-        raise TicketError("Aucune intervention n’est planifiée.")
+        raise TicketError(_("Aucune intervention n’est planifiée."))
     previous = intervention.planned_at
     intervention.planned_at = planned_at
     intervention.sequence += 1
-    intervention.message = _visit_message(values.message, planned_at)
+    intervention.message = _visit_message(ticket, values.message, planned_at)
     data = {**when(planned_at), "previous": previous.isoformat()}
     return record(
         ticket, actor, EventKind.RESCHEDULE, body=intervention.message, now=now, data=data
@@ -168,7 +172,7 @@ def _reschedule(ticket, actor, values, now):
 
 
 def _finish(ticket, actor, values, now):
-    summary = required(values.summary, "summary", "Résumez ce qui a été fait.")
+    summary = required(values.summary, "summary", _("Résumez ce qui a été fait."))
     # Planned by nobody: the visit is recorded now.
     intervention = ticket.current_visit or _visit(ticket, actor, now, now)
     intervention.finished_at = now
@@ -177,10 +181,10 @@ def _finish(ticket, actor, values, now):
 
 
 def _finish_on_spot(ticket, actor, values, now):
-    summary = required(values.summary, "summary", "Résumez ce qui a été fait.")
+    summary = required(values.summary, "summary", _("Résumez ce qui a été fait."))
     visited_at = values.visited_at
     if visited_at is None:
-        raise TicketError("Indiquez quand la visite a eu lieu.", field="visited_at")
+        raise TicketError(_("Indiquez quand la visite a eu lieu."), field="visited_at")
     if visited_at > now:
         raise TicketError(planning.FUTURE_VISIT, field="visited_at")
     _within_horizon(visited_at, now, "visited_at", done=True)
@@ -204,7 +208,7 @@ def _approve(ticket, actor, values, now):
 
 
 def _reopen(ticket, actor, values, now):
-    reason = required(values.reason, "reason", "Expliquez pourquoi le problème persiste.")
+    reason = required(values.reason, "reason", _("Expliquez pourquoi le problème persiste."))
     # The procedure starts over: plan, intervene, finish, approve (docs/domain.md, « Actions »).
     ticket.round += 1
     return record(ticket, actor, EventKind.REOPEN, body=reason, now=now)
@@ -235,7 +239,7 @@ def _hand_over(ticket: Ticket, supplier: Supplier | None, now: datetime) -> dict
 
 def _send_back(ticket, actor, values, now):
     reason = required(
-        values.reason, "reason", "Expliquez pourquoi la demande revient à l’équipe EN."
+        values.reason, "reason", _("Expliquez pourquoi la demande revient à l’équipe EN.")
     )
     data = _hand_over(ticket, None, now)
     return record(ticket, actor, EventKind.SEND_BACK, body=reason, now=now, data=data)
@@ -244,16 +248,16 @@ def _send_back(ticket, actor, values, now):
 def _reassign_supplier(ticket, actor, values, now):
     supplier = db.session.get(Supplier, values.supplier_id) if values.supplier_id else None
     if supplier is None or not supplier.active:
-        raise TicketError("Choisissez un fournisseur actif.", field="supplier_id")
+        raise TicketError(_("Choisissez un fournisseur actif."), field="supplier_id")
     if supplier.id == ticket.supplier_id:
-        raise TicketError("La demande est déjà attribuée à ce fournisseur.", field="supplier_id")
+        raise TicketError(_("La demande est déjà attribuée à ce fournisseur."), field="supplier_id")
     data = {**_hand_over(ticket, supplier, now), "supplier_id": supplier.id}
     body = values.reason.strip()
     return record(ticket, actor, EventKind.REASSIGN_SUPPLIER, body=body, now=now, data=data)
 
 
 def _cancel(ticket, actor, values, now):
-    reason = required(values.reason, "reason", "Indiquez pourquoi la demande est annulée.")
+    reason = required(values.reason, "reason", _("Indiquez pourquoi la demande est annulée."))
     cancelled = cancel_visit(ticket, now)
     data = {"visit_cancelled": cancelled is not None}
     return record(ticket, actor, EventKind.CANCEL, body=reason, now=now, data=data)
@@ -267,7 +271,7 @@ def _assign_technician(ticket, actor, values, now):
         or technician.role != Role.SUPPLIER
         or technician.supplier_id != ticket.supplier_id
     ):
-        raise TicketError("Choisissez un technicien de votre société.", field="technician_id")
+        raise TicketError(_("Choisissez un technicien de votre société."), field="technician_id")
     ticket.technician = technician
     ensure_participant(ticket, technician, actor, now)
     data = {"technician_id": technician.id}

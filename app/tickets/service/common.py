@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
@@ -68,7 +69,7 @@ def required(value: str, field_name: str, message: str) -> str:
 def staff_member(user_id: int | None) -> User:
     user = db.session.get(User, user_id) if user_id else None
     if user is None or not user.active or user.role not in CREATORS:
-        raise TicketError("Choisissez un·e assistant·e EN actif·ve.", field="assignee_id")
+        raise TicketError(_("Choisissez un·e assistant·e EN actif·ve."), field="assignee_id")
     return user
 
 

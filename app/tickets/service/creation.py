@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -42,19 +43,21 @@ class NewTicket:
 def create_ticket(actor: User, data: NewTicket, *, now: datetime | None = None) -> Ticket:
     """Open a ticket (its event "created" is `ticket.events[0]`)."""
     if actor.role not in CREATORS:
-        raise Forbidden("Seule l’équipe EN ouvre des demandes.")
+        raise Forbidden(_("Seule l’équipe EN ouvre des demandes."))
     check_new_ticket(data)
     now = now or utcnow()
     request_type = db.session.get(RequestType, data.request_type_id)
     if request_type is None or not request_type.active:
-        raise TicketError("Choisissez un type de demande.", field="request_type_id")
+        raise TicketError(_("Choisissez un type de demande."), field="request_type_id")
     site = db.session.get(Site, data.site_id)
     if site is None:
-        raise TicketError("Choisissez l’implantation scolaire.", field="site_id")
+        raise TicketError(_("Choisissez l’implantation scolaire."), field="site_id")
     equipment = db.session.get(Equipment, data.equipment_id) if data.equipment_id else None
     supplier = db.session.get(Supplier, data.supplier_id) if data.supplier_id else None
     if data.supplier_id and (supplier is None or not supplier.active):
-        raise TicketError("Ce fournisseur n’existe pas ou n’est plus actif.", field="supplier_id")
+        raise TicketError(
+            _("Ce fournisseur n’existe pas ou n’est plus actif."), field="supplier_id"
+        )
     assignee = staff_member(data.assignee_id) if data.assignee_id else actor
 
     contact_email = normalise_email(data.contact_email)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
+
 from app.mail_actions.answers import Problem, problem_with
 from app.models import TicketEvent
 from app.models.types import utcnow
@@ -19,7 +21,7 @@ class AnswerRefused(TicketError):
 
     def __init__(self, problem: Problem):
         self.problem = problem
-        super().__init__("Ce lien ne peut plus être utilisé.")
+        super().__init__(_("Ce lien ne peut plus être utilisé."))
 
 
 def answer_from_mail(claims, *, reason: str = "", now: datetime | None = None) -> TicketEvent:

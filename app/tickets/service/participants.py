@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from flask_babel import gettext as _
+
 from app.auth.roles import EN_STAFF
 from app.models import Participant, TicketEvent, User
 from app.models.types import utcnow
@@ -37,9 +39,9 @@ def add_comment(
     now = now or utcnow()
     with ticket_change() as outbox:
         ticket = visible_locked(actor, ticket_id)
-        body = required(body, "body", "Écrivez votre commentaire.")
+        body = required(body, "body", _("Écrivez votre commentaire."))
         if internal and actor.role not in EN_STAFF:
-            raise Forbidden("Seule l’équipe EN écrit des commentaires internes.")
+            raise Forbidden(_("Seule l’équipe EN écrit des commentaires internes."))
         event = record(ticket, actor, EventKind.COMMENT, body=body, now=now, internal=internal)
         store_files(ticket, actor, event, files, field="attachments")
         # The school's answer to a question resumes the clocks (app.sla.pauses).
@@ -68,7 +70,7 @@ def share(actor: User, ticket_id: int, user: User, *, now=None) -> TicketEvent:
         ticket = visible_locked(actor, ticket_id)
         if not can_share_with(actor, ticket, user):
             raise TicketError(
-                "Vous ne pouvez pas partager cette demande avec cette personne.", field="email"
+                _("Vous ne pouvez pas partager cette demande avec cette personne."), field="email"
             )
         ensure_participant(ticket, user, actor, now)
         data = {"user_id": user.id}

@@ -23,6 +23,7 @@ from app.directory.permissions import can_open_device_history, can_view_supplier
 from app.models import Role, Ticket
 from app.models.types import utcnow
 from app.notify import admin as notify_admin
+from app.notify import languages
 from app.tickets import attachments, display, permissions, planning, service
 from app.tickets.action_forms import (
     ACTION_FORMS,
@@ -83,7 +84,7 @@ def blank_form(action: Action, ticket: Ticket, options: list[tuple[int, str]]) -
             local = planning.to_local(visit.planned_at)
             form.planned_date.data, form.planned_time.data = local.date(), local.time()
     if isinstance(form, VisitForm):
-        form.refresh_message()
+        form.refresh_message(languages.of_contact(ticket))
     if isinstance(form, FinishOnSpotForm):
         local = _local_now_floor()
         form.visited_date.data, form.visited_time.data = local.date(), local.time()
@@ -128,7 +129,7 @@ def page_context(
     for transition in transitions:
         if bound is not None and bound.action == transition.action:
             if isinstance(bound, VisitForm):
-                bound.refresh_message()
+                bound.refresh_message(languages.of_contact(ticket))
             forms[transition.action.value] = bound
         else:
             choices = options.get(transition.action.value, [])
