@@ -63,7 +63,7 @@ def list_command(calendar: str) -> None:
         click.echo(_("Aucune période de congés scolaires n'est enregistrée."))
         return
     for period in periods:
-        mark = f"  {_('provisoire')}" if period.provisional else ""
+        mark = "  " + _("provisoire") if period.provisional else ""
         click.echo(
             f"{period.starts_on:%d/%m/%Y} – {period.ends_on:%d/%m/%Y}  {period.name}"
             f"  ({period.source}){mark}"
