@@ -113,6 +113,10 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "MAIL_TIMEOUT": _int(env, "MAIL_TIMEOUT", 15),
         # Answers to ticket mails reach the EN team, not the no-reply sender.
         "RELAIS_REPLY_TO": env.get("RELAIS_REPLY_TO") or None,
+        # The domain of the Message-IDs of Relais's mails (default: the sender's domain).
+        "RELAIS_MAIL_DOMAIN": env.get("RELAIS_MAIL_DOMAIN") or None,
+        # Incoming mail: the largest message read (bytes); bigger ones go to « À trier ».
+        "RELAIS_MAIL_IN_MAX_BYTES": _int(env, "RELAIS_MAIL_IN_MAX_BYTES", 25 * 1024 * 1024),
         "MAIL_SUPPRESS_SEND": False,
         "DEV_MAILBOX_DIR": env.get("RELAIS_DEV_MAILBOX") or str(instance / "mailbox"),
         # Accounts
