@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.devmail.views import bp as devmail_bp
     from app.directory.views import bp as directory_bp
     from app.mail_actions.views import bp as mail_actions_bp
+    from app.mail_in.views import bp as mail_in_bp
     from app.sla.views import bp as sla_bp
     from app.tickets.views import bp as tickets_bp
 
@@ -108,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(directory_bp, url_prefix="/annuaire")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(mail_actions_bp, url_prefix="/reponse")
+    app.register_blueprint(mail_in_bp, url_prefix="/courrier")
     app.register_blueprint(agenda_bp, url_prefix="/agenda")
     app.register_blueprint(sla_bp, url_prefix="/calendrier")
     app.register_blueprint(dashboard_bp, url_prefix="/suivi")
