@@ -122,6 +122,7 @@ def _register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
     from app.directory.cli import catalogue_cli, schools_cli
     from app.directory.equipment_cli import equipment_cli
+    from app.mail_in.cli import mail_cli
     from app.scheduling.cli import jobs_cli
     from app.sla.cli import holidays_cli
 
@@ -133,5 +134,6 @@ def _register_cli(app: Flask) -> None:
         equipment_cli,
         jobs_cli,
         holidays_cli,
+        mail_cli,
     ):
         app.cli.add_command(group)
