@@ -135,17 +135,23 @@ def _row(facts, raw, now, outcome, reason, **values) -> InboundMail:
     )
 
 
+def _recorded_meanwhile(key: str, error: IntegrityError) -> Received:
+    """The same message, committed meanwhile by another delivery (the unique key): its outcome.
+    Any other integrity error is raised again."""
+    db.session.rollback()
+    seen = _seen(key)
+    if seen is None:
+        raise error
+    return seen
+
+
 def _commit(row: InboundMail) -> Received:
     """Commit what the session holds with `row`; a row committed meanwhile by another delivery
     of the same message (the unique key) makes this one a duplicate."""
     try:
         db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        seen = _seen(row.message_key)
-        if seen is None:
-            raise
-        return seen
+    except IntegrityError as exc:
+        return _recorded_meanwhile(row.message_key, exc)
     return Received(
         row.outcome, row.reason, row.message_key, ticket_id=row.ticket_id, event_id=row.event_id
     )
@@ -286,13 +292,8 @@ def _reply(message, facts, raw, now) -> Received:
         event = comment_from_mail(
             user, ticket.id, text, name=name, email=facts.sender, files=uploads, now=now
         )
-    except IntegrityError:
-        # The same message, committed meanwhile by another delivery.
-        db.session.rollback()
-        seen = _seen(facts.key)
-        if seen is None:
-            raise
-        return seen
+    except IntegrityError as exc:
+        return _recorded_meanwhile(facts.key, exc)
     except TicketError as exc:
         values = {"ticket_id": ticket.id, "detail": str(exc)[:1000]}
         return _record(facts, raw, now, InboundOutcome.TO_SORT, Reason.REFUSED, **values)

@@ -133,6 +133,9 @@ def test_a_contact_without_an_account_answers_a_question(mail_app, opened, smtp_
     ask_school(world.assistant, ticket.id, "Le local est-il accessible jeudi ?", now=later(30))
     drain_queue(mail_app)
     question = corpus.sent_to(smtp_server, "parent@ecole.example.com")
+    # The question says that a reply is enough.
+    assert "Répondez simplement à ce message" in question.get_body(("plain",)).get_content()
+    assert "Répondez simplement à ce message" in question.get_body(("html",)).get_content()
     received = ingest(corpus.reply(question, "parent@ecole.example.com", "Oui, dès 8 h."))
     assert received.outcome == InboundOutcome.COMMENT
     comment = db.session.get(TicketEvent, received.event_id)
@@ -305,3 +308,24 @@ def test_the_null_sender_is_a_machine(mail_app, opened):
     raw = corpus.reply(sent, TEACHER, "Notification", extra={"Return-Path": "<>"})
     assert ingest(raw).reason == Reason.NULL_SENDER
     assert _comments(ticket.id) == []
+
+
+def test_two_deliveries_racing_make_one_comment(mail_app, opened, monkeypatch):
+    """The second delivery looked before the first committed: the unique key stops it."""
+    from app.mail_in import ingest as ingestion
+
+    _, ticket, sent = opened
+    raw = corpus.reply(sent, TEACHER, "En même temps.")
+    first = ingest(raw)
+    looked = ingestion._seen
+    calls = []
+
+    def not_yet_committed(key):
+        calls.append(key)
+        return None if len(calls) == 1 else looked(key)
+
+    monkeypatch.setattr(ingestion, "_seen", not_yet_committed)
+    second = ingest(raw)
+    assert second.duplicate
+    assert second.event_id == first.event_id
+    assert len(_comments(ticket.id)) == 1
