@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.devmail.views import bp as devmail_bp
     from app.directory.views import bp as directory_bp
     from app.mail_actions.views import bp as mail_actions_bp
+    from app.mail_in.views import bp as mail_in_bp
     from app.sla.views import bp as sla_bp
     from app.tickets.views import bp as tickets_bp
 
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(directory_bp, url_prefix="/annuaire")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(mail_actions_bp, url_prefix="/reponse")
+    app.register_blueprint(mail_in_bp, url_prefix="/courrier")
     app.register_blueprint(agenda_bp, url_prefix="/agenda")
     app.register_blueprint(sla_bp, url_prefix="/calendrier")
     app.register_blueprint(dashboard_bp, url_prefix="/suivi")
@@ -121,6 +123,7 @@ def _register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
     from app.directory.cli import catalogue_cli, schools_cli
     from app.directory.equipment_cli import equipment_cli
+    from app.mail_in.cli import mail_cli
     from app.scheduling.cli import jobs_cli
     from app.sla.cli import holidays_cli
 
@@ -132,5 +135,6 @@ def _register_cli(app: Flask) -> None:
         equipment_cli,
         jobs_cli,
         holidays_cli,
+        mail_cli,
     ):
         app.cli.add_command(group)

@@ -113,6 +113,20 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "MAIL_TIMEOUT": _int(env, "MAIL_TIMEOUT", 15),
         # Answers to ticket mails reach the EN team, not the no-reply sender.
         "RELAIS_REPLY_TO": env.get("RELAIS_REPLY_TO") or None,
+        # The domain of the Message-IDs of Relais's mails (default: the sender's domain).
+        "RELAIS_MAIL_DOMAIN": env.get("RELAIS_MAIL_DOMAIN") or None,
+        # Incoming mail by IMAP (app.mail_in.imap); without a host, no polling.
+        "RELAIS_IMAP_HOST": env.get("RELAIS_IMAP_HOST") or None,
+        "RELAIS_IMAP_PORT": _int(env, "RELAIS_IMAP_PORT", 0) or None,
+        "RELAIS_IMAP_TLS": env.get("RELAIS_IMAP_TLS") or "ssl",
+        "RELAIS_IMAP_USER": env.get("RELAIS_IMAP_USER") or "",
+        "RELAIS_IMAP_PASSWORD": env.get("RELAIS_IMAP_PASSWORD") or "",
+        "RELAIS_IMAP_FOLDER": env.get("RELAIS_IMAP_FOLDER") or "INBOX",
+        "RELAIS_IMAP_DONE_FOLDER": env.get("RELAIS_IMAP_DONE_FOLDER") or "Traités",
+        "RELAIS_IMAP_BATCH": _int(env, "RELAIS_IMAP_BATCH", 100),
+        "RELAIS_IMAP_TIMEOUT": _int(env, "RELAIS_IMAP_TIMEOUT", 30),
+        # Incoming mail: the largest message read (bytes); bigger ones go to « À trier ».
+        "RELAIS_MAIL_IN_MAX_BYTES": _int(env, "RELAIS_MAIL_IN_MAX_BYTES", 25 * 1024 * 1024),
         "MAIL_SUPPRESS_SEND": False,
         "DEV_MAILBOX_DIR": env.get("RELAIS_DEV_MAILBOX") or str(instance / "mailbox"),
         # Accounts

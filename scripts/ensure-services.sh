@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install and start what the test suite needs on this machine, when it is missing:
-# Debian's chromium, PostgreSQL and Redis on loopback. Prints the PostgreSQL URL to use.
+# Debian's chromium and dovecot-imapd, PostgreSQL and Redis on loopback. Prints the PostgreSQL URL to use.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -14,6 +14,12 @@ apt_install() {
 if [ ! -x /usr/bin/chromium ]; then
   echo "== installing chromium" >&2
   apt_install chromium
+fi
+
+# Dovecot for the IMAP poller's tests (they start it themselves, on a port of their own).
+if ! command -v dovecot >/dev/null && [ ! -x /usr/sbin/dovecot ]; then
+  echo "== installing dovecot-imapd" >&2
+  apt_install dovecot-imapd
 fi
 
 # Redis on loopback.

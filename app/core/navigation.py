@@ -70,6 +70,7 @@ MAIN = [
         "admin.outbox",
         badge=lambda: _failed_messages(),
     ),
+    NavEntry(_l("À trier"), "mail_in.to_sort", EN_STAFF, "mail_in."),
     NavEntry(_l("Congés scolaires"), "sla.holidays", EN_STAFF, "sla."),
     NavEntry(_l("Catalogue"), "admin.catalogue", frozenset({Role.ADMIN}), "admin.catalogue"),
 ]

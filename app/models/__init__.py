@@ -4,6 +4,7 @@ from app.models.calendar import SchoolHoliday
 from app.models.catalogue import PortalCategory, RequestType
 from app.models.dashboard import DashboardClock
 from app.models.equipment import Equipment
+from app.models.inbound import InboundMail, InboundOutcome
 from app.models.invitation import Invitation
 from app.models.outbox import OutboxMessage, OutboxStatus
 from app.models.school import Establishment, Site
@@ -18,6 +19,8 @@ __all__ = [
     "DashboardClock",
     "Equipment",
     "Establishment",
+    "InboundMail",
+    "InboundOutcome",
     "Intervention",
     "Invitation",
     "OutboxMessage",

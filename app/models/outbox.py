@@ -57,5 +57,9 @@ class OutboxMessage(db.Model):
     # An iCalendar invitation or cancellation to attach (text/calendar; method=…).
     calendar: Mapped[str | None] = mapped_column(Text)
     calendar_method: Mapped[str | None] = mapped_column(String(10))
+    # Its Message-ID, and that of the first message about its ticket (In-Reply-To, References):
+    # mail clients group a ticket's mails, and a reply is recognised by them (app.mail_in).
+    message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    thread_id: Mapped[str | None] = mapped_column(String(255))
     # The recipient's language, the message was written in; a digest is written again in it.
     language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")

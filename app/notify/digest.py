@@ -10,7 +10,7 @@ written in the language its rows were written in (the recipient's, app.notify.la
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import ngettext
 from sqlalchemy import select
 
@@ -20,6 +20,7 @@ from app.mail_actions.links import links_for
 from app.models import OutboxMessage, Ticket, TicketEvent
 from app.notify.audience import Person, Recipient, audience
 from app.notify.links import external_url
+from app.notify.threads import reply_address
 from app.notify.ticket_notices import headline, people_of
 from app.notify.transport import Outgoing
 
@@ -95,7 +96,9 @@ def _compose(primary: OutboxMessage, rows: list[OutboxMessage]) -> Outgoing:
         ),
         body_text=render_template("mail/ticket_digest.txt", **context),
         body_html=render_template("mail/ticket_digest.html", **context),
-        reply_to=primary.reply_to or current_app.config.get("RELAIS_REPLY_TO") or None,
+        reply_to=primary.reply_to or reply_address(ticket.id, primary.recipient),
         calendar=calendar.calendar if calendar else None,
         calendar_method=calendar.calendar_method if calendar else None,
+        message_id=primary.message_id,
+        thread_id=primary.thread_id,
     )

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.jobs import enqueue, enqueue_in
 from app.models import OutboxMessage, OutboxStatus
 from app.models.types import utcnow
+from app.notify.threads import new_message_id
 
 SEND_JOB = "app.notify.jobs.send_outbox_message"
 DEFAULT_DIGEST_SECONDS = 60
@@ -76,10 +77,12 @@ def queue_message(
             body_text=render_template(f"mail/{template}.txt", **context),
             body_html=render_template(f"mail/{template}.html", **context),
             language=language,
+            message_id=new_message_id(),
         )
     ticket = context.get("ticket")
     if ticket is not None and ticket.id is not None:
         message.ticket_id = ticket.id
+        message.thread_id = _thread_of(ticket.id) or message.message_id
         window = digest_seconds()
         if window > 0:
             event = context.get("event")
@@ -89,6 +92,16 @@ def queue_message(
             message.digest_follower = opened is not None
     db.session.add(message)
     return message
+
+
+def _thread_of(ticket_id: int) -> str | None:
+    """The Message-ID of the first message about the ticket: its thread's root."""
+    return db.session.scalar(
+        select(OutboxMessage.message_id)
+        .where(OutboxMessage.ticket_id == ticket_id, OutboxMessage.message_id.is_not(None))
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    )
 
 
 def _open_window(ticket_id: int, recipient: str, now: datetime) -> datetime | None:

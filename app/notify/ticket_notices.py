@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
 from app.agenda.invitations import invitation_for
@@ -20,6 +19,7 @@ from app.notify import languages, preferences
 from app.notify.audience import Participation, Person, TicketPeople, audience
 from app.notify.links import external_url
 from app.notify.outbox import queue_message
+from app.notify.threads import reply_address
 from app.tickets import planning
 from app.tickets.events import EventKind
 
@@ -135,7 +135,6 @@ def queue_notices(ticket: Ticket, event: TicketEvent, actor: User | None) -> lis
         return []
     link = external_url("tickets.show", reference=ticket.reference)
     profile_link = external_url("auth.profile")
-    reply_to = current_app.config.get("RELAIS_REPLY_TO") or None
     messages = []
     for recipient in recipients:
         language = recipient.person.language
@@ -164,6 +163,7 @@ def queue_notices(ticket: Ticket, event: TicketEvent, actor: User | None) -> lis
         message.ticket_id = ticket.id
         message.event_id = event.id
         message.user_id = recipient.person.user_id
-        message.reply_to = reply_to
+        # Signed for the ticket and this recipient: their reply finds its way (app.mail_in).
+        message.reply_to = reply_address(ticket.id, message.recipient)
         messages.append(message)
     return messages

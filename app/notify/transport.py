@@ -36,6 +36,8 @@ class Outgoing:
     reply_to: str | None = None
     calendar: str | None = None
     calendar_method: str | None = None
+    message_id: str | None = None
+    thread_id: str | None = None
 
 
 def _permanent_codes(refused: dict) -> bool:
@@ -69,6 +71,12 @@ def build(message: OutboxMessage | Outgoing) -> Message:
         reply_to=message.reply_to,
     )
     msg.extra_headers = {"X-Relais-Message": str(message.id), "Auto-Submitted": "auto-generated"}
+    if message.message_id:
+        msg.msgId = message.message_id
+    if message.thread_id and message.thread_id != message.message_id:
+        # Mail clients group a ticket's mails under its first one.
+        msg.extra_headers["In-Reply-To"] = message.thread_id
+        msg.extra_headers["References"] = message.thread_id
     if message.calendar:
         # Calendar apps read the method from the part's content type (RFC 6047).
         method = message.calendar_method or "REQUEST"

@@ -30,6 +30,13 @@ RESULT_WORDS = {
     "warned": _l("avertissement(s)"),
     "failed": _l("en échec"),
     "added": _l("période(s) de congé provisoire(s) ajoutée(s)"),
+    # The mailbox (app.mail_in.imap): what the received messages became.
+    "comment": _l("commentaire(s)"),
+    "bounce": _l("avis de non-remise"),
+    "ignored": _l("réponse(s) automatique(s) ignorée(s)"),
+    "to_sort": _l("à trier"),
+    "duplicate": _l("déjà reçu(s)"),
+    "left": _l("laissé(s) pour la prochaine relève"),
 }
 
 

@@ -37,6 +37,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "Avertissements de délai, rappels et clôtures des questions restées sans réponse.",
     ),
     PeriodicJob(
+        "mailbox",
+        "app.mail_in.imap.poll_mailbox",
+        60,
+        "Relève la boîte IMAP de l’équipe EN : réponses, avis de non-remise (si configurée).",
+    ),
+    PeriodicJob(
         "school_holidays",
         "app.sla.jobs.extend_school_holidays",
         86400,

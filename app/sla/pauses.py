@@ -132,9 +132,10 @@ def ask_school(actor: User, ticket: Ticket, question: str, now: datetime) -> Tic
     return record(ticket, actor, EventKind.INFO_REQUEST, body=question, now=now, data=data)
 
 
-def on_comment(actor: User, ticket: Ticket, now: datetime) -> TicketEvent | None:
-    """A comment by the school answers an open question: the clocks resume (event "resume")."""
-    if actor_for(actor, ticket) != Actor.TEACHER:
+def on_comment(actor: User | None, ticket: Ticket, now: datetime) -> TicketEvent | None:
+    """A comment by the school answers an open question: the clocks resume (event "resume").
+    `actor` None: the ticket's contact without an account (a reply by mail)."""
+    if actor is not None and actor_for(actor, ticket) != Actor.TEACHER:
         return None
     current = clocks.open_pause(ticket.id)
     if current is None or current.kind != INFORMATION:

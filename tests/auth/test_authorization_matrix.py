@@ -84,6 +84,7 @@ ALLOWED: dict[str, set[str]] = {
     "admin.site_field": {ASSISTANT, ADMIN},  # sites are only chosen for teacher invitations
     "admin.site_suggestions": {ASSISTANT, ADMIN},
     "admin.outbox": {ADMIN},  # « Envois »
+    "mail_in.to_sort": EN,  # « À trier »: received mail not placed
     "admin.resend_message": {ADMIN},
     "admin.resend_messages": {ADMIN},
     "admin.catalogue": {ADMIN},  # « Catalogue »: names in French and German

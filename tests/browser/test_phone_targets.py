@@ -32,6 +32,7 @@ COORDINATOR_MENU = [
     "Matériel",
     "Suivi",
     "Utilisateurs",
+    "À trier",
     "Congés scolaires",
 ]
 BOX = "el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }"

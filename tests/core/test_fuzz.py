@@ -101,6 +101,7 @@ GROUP_OF_BLUEPRINT = {
     "sla": "pages",
     "agenda": "pages",
     "mail_actions": "pages",
+    "mail_in": "admin",
     "devmail": "pages",
     "locales": "pages",
 }

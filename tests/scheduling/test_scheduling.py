@@ -85,6 +85,7 @@ def test_every_registered_job_can_be_imported_and_called_without_arguments():
         "sweep",
         "auto_close",
         "service_levels",
+        "mailbox",
         "school_holidays",
         "dashboard",
     ]
@@ -149,8 +150,8 @@ def test_cli_run_due_with_the_real_jobs(cli, run_jobs):
     )
     assert lines[1].startswith("auto_close : 0 clôturée(s), 0 rappel(s), 0 en échec (")
     # No calendar yet: the rules give both school calendars their next years, provisionally.
-    assert lines[3].startswith("school_holidays : ")
-    assert "période(s) de congé provisoire(s) ajoutée(s)" in lines[3]
+    assert lines[4].startswith("school_holidays : ")
+    assert "période(s) de congé provisoire(s) ajoutée(s)" in lines[4]
     run_jobs()
     assert db.session.get(OutboxMessage, old.id).status == OutboxStatus.SENT
 
@@ -472,6 +473,7 @@ def test_registry_intervals_are_what_the_readme_says():
         "sweep": 60,
         "auto_close": 300,
         "service_levels": 300,
+        "mailbox": 60,
         "school_holidays": 86400,
         "dashboard": 3600,
     }

@@ -7,7 +7,7 @@ records the event, lets the packages that react write their rows in the same tra
 
 - `creation`: opening a ticket (its rules on the device: app.tickets.creation_rules);
 - `actions`: the workflow actions and their effects;
-- `participants`: comments, the « Notifications » switch, sharing;
+- `participants`: comments (a reply by mail among them), the « Notifications » switch, sharing;
 - `mail_answers`: *Approuver* / *Rouvrir* from the mailbox;
 - `clocks`: pausing and resuming the clocks, questions to the school;
 - `system`: the closures the system makes by itself;
@@ -19,7 +19,12 @@ from app.tickets.service.clocks import ask_school, pause_clocks, resume_clocks
 from app.tickets.service.common import load_for_update
 from app.tickets.service.creation import NewTicket, create_ticket
 from app.tickets.service.mail_answers import AnswerRefused, answer_from_mail
-from app.tickets.service.participants import add_comment, set_notifications, share
+from app.tickets.service.participants import (
+    add_comment,
+    comment_from_mail,
+    set_notifications,
+    share,
+)
 from app.tickets.service.system import auto_close, close_unanswered
 
 __all__ = [
@@ -32,6 +37,7 @@ __all__ = [
     "ask_school",
     "auto_close",
     "close_unanswered",
+    "comment_from_mail",
     "create_ticket",
     "load_for_update",
     "pause_clocks",

@@ -17,6 +17,7 @@ from app.tickets.events import EventKind
 from app.tickets.permissions import can_share_with
 from app.tickets.service.common import (
     ensure_participant,
+    load_for_update,
     record,
     required,
     store_files,
@@ -50,6 +51,36 @@ def add_comment(
         outbox.announce(ticket, event, actor)
         if resumed is not None:
             outbox.announce(ticket, resumed, actor)
+    return event
+
+
+def comment_from_mail(
+    user: User | None,
+    ticket_id: int,
+    body: str,
+    *,
+    name: str,
+    email: str,
+    now: datetime | None = None,
+    files: Sequence[Upload] = (),
+) -> TicketEvent:
+    """A reply by mail (app.mail_in), as a public comment: by `user`, an account that sees the
+    ticket, or with None by the ticket's contact without one (name and address kept in the
+    event, shown « Claire Dumont (par e-mail) »). A reply from the school answers an open
+    question as a comment in Relais does. Whatever the caller added to the session (the
+    received message's row) is committed with it."""
+    now = now or utcnow()
+    with ticket_change() as outbox:
+        ticket = load_for_update(ticket_id) if user is None else visible_locked(user, ticket_id)
+        body = required(body, "body", "Écrivez votre commentaire.")
+        data = {"via": "mail", "by_name": name, "by_email": email}
+        event = record(ticket, user, EventKind.COMMENT, body=body, now=now, data=data)
+        store_files(ticket, user, event, files, field="attachments")
+        resumed = sla_pauses.on_comment(user, ticket, now)
+        ticket.updated_at = now
+        outbox.announce(ticket, event, user)
+        if resumed is not None:
+            outbox.announce(ticket, resumed, user)
     return event
 
 
