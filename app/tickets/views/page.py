@@ -48,6 +48,8 @@ DANGER_ACTIONS = frozenset({Action.CANCEL})
 # The parts of the page an htmx answer refreshes (each a template "tickets/_<part>.html"); the
 # comment form is only swapped when it was sent (a comment being typed is never wiped).
 PARTS = (
+    "title",
+    "frame",
     "state",
     "actions",
     "clocks",
@@ -145,6 +147,7 @@ def page_context(
         "danger_actions": DANGER_ACTIONS,
         "open_action": bound.action.value if bound is not None else None,
         "can_take": permissions.can_take(user, ticket),
+        "can_edit": permissions.can_edit(user, ticket),
         "notice": notice,
         "notice_kind": notice_kind,
         "is_staff": staff,
