@@ -35,8 +35,14 @@ def _actor_id(event: TicketEvent) -> int | None:
 def _start(ticket: Ticket, event: TicketEvent, now: datetime) -> None:
     """The ticket's own clocks, and those of the supplier holding it, if any."""
     start_clocks(ticket, None, now)
-    if ticket.supplier_id is not None:
+    if _supplier_clocks(ticket):
         start_clocks(ticket, ticket.supplier_id, now)
+
+
+def _supplier_clocks(ticket: Ticket) -> bool:
+    """A supplier's clocks run only on a request a supplier handles: the EN team's own
+    requests (RequestType.handled_by_supplier false) have the ticket's clocks alone."""
+    return ticket.supplier_id is not None and ticket.request_type.handled_by_supplier
 
 
 def _planned(ticket: Ticket, event: TicketEvent, now: datetime) -> None:
@@ -68,7 +74,7 @@ def _supplier_changed(ticket: Ticket, event: TicketEvent, now: datetime) -> None
     if previous is not None:
         theirs = [c for c in theirs if c.supplier_id == previous] or theirs
     stop_clocks(ticket, theirs, now, REASSIGNED, pause=pause)
-    if ticket.supplier_id is not None:
+    if _supplier_clocks(ticket):
         start_clocks(ticket, ticket.supplier_id, now, paused=pause is not None)
     refresh_due_times(ticket)
 

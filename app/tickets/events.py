@@ -62,6 +62,7 @@ class EventKind(StrEnum):
     RESCHEDULE = "reschedule"
     FINISH = "finish"
     FINISH_ON_SPOT = "finish_on_spot"
+    RESOLVE = "resolve"
     APPROVE = "approve"
     REOPEN = "reopen"
     AUTO_CLOSE = "auto_close"
@@ -216,6 +217,12 @@ def _resumed(event: TicketEvent, suppliers: Mapping[int, str]) -> str:
     return _("a repris les délais")
 
 
+def _resolved(event: TicketEvent, suppliers: Mapping[int, str]) -> str:
+    if (event.data or {}).get("first_contact"):
+        return _("a résolu la demande au premier contact")
+    return _("a résolu la demande")
+
+
 # The words of the audience groups, for a form that says who its message goes to.
 RECIPIENT_LABELS = {
     "assistant": _l(
@@ -351,6 +358,17 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         success=lambda t: _(
             "L’intervention sur place est enregistrée : l’école est invitée à l’approuver."
         ),
+        clocks=ClockEffect.FINISHED,
+    ),
+    EventKind.RESOLVE: Description(
+        _resolved,
+        _l("Demande résolue par l’équipe EN : 1 approbation nécessaire"),
+        (*_FINISHED, "supplier"),
+        "finished",
+        teacher_notice="approval_request",
+        asks_approval=True,
+        action=Action.RESOLVE,
+        success=lambda t: _("La résolution est enregistrée : l’école est invitée à l’approuver."),
         clocks=ClockEffect.FINISHED,
     ),
     EventKind.APPROVE: Description(

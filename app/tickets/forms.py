@@ -42,6 +42,10 @@ def _strip(value):
 class TicketFrameForm(Form):
     """The frame's fields: school site, contact, device, request type, summary, description."""
 
+    # A request the EN team handles itself (a question, a project) may name no device: the view
+    # says so from the chosen request type before validating.
+    device_optional = False
+
     # The school site: typed (FI, FE, name…), then picked among the suggestions.
     site = StringField(
         _l("Implantation scolaire"),
@@ -147,7 +151,7 @@ class TicketFrameForm(Form):
             ) from exc
 
     def validate_equipment_serial(self, field):
-        if not (self.equipment_label.data or field.data):
+        if not (self.device_optional or self.equipment_label.data or field.data):
             raise ValidationError(_l("Indiquez l’étiquette ou le numéro de série du matériel."))
 
 

@@ -65,6 +65,7 @@ def edit(reference: str):
         return _render(ticket, EditTicketForm.of(ticket, types))
 
     form = EditTicketForm(request_types=types)
+    form.device_optional = creation.handled_by_en(form.request_type.data)
     valid = form.validate()
     found = creation.resolve_site(form.site.data, request.form.get("site_pick", type=parse_id))
     if not form.site.errors and found.site is None:

@@ -42,7 +42,7 @@ from app.tickets.views import bp, get_ticket_or_404
 from app.tickets.workflow import Action, Transition, available_actions
 
 # The buttons people look for first (the current portal's green button): the main action.
-MAIN_ACTIONS = (Action.PLAN, Action.FINISH, Action.APPROVE)
+MAIN_ACTIONS = (Action.PLAN, Action.FINISH, Action.RESOLVE, Action.APPROVE)
 # Shown last, in red.
 DANGER_ACTIONS = frozenset({Action.CANCEL})
 # The parts of the page an htmx answer refreshes (each a template "tickets/_<part>.html"); the
