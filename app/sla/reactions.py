@@ -63,6 +63,14 @@ def _finished(ticket: Ticket, event: TicketEvent, now: datetime) -> None:
     end_pause(ticket, pause, _actor_id(event), now)
 
 
+def _resolved_by_en(ticket: Ticket, event: TicketEvent, now: datetime) -> None:
+    """The work left the supplier's hands: its clocks stop out of its figures (like a change of
+    supplier), the ticket's own reach their targets."""
+    theirs = [c for c in running_clocks(ticket.id) if c.supplier_id is not None]
+    stop_clocks(ticket, theirs, now, REASSIGNED, pause=open_pause(ticket.id))
+    _finished(ticket, event, now)
+
+
 def _supplier_changed(ticket: Ticket, event: TicketEvent, now: datetime) -> None:
     previous = (event.data or {}).get("previous_supplier_id")
     pause = open_pause(ticket.id)
@@ -92,6 +100,7 @@ FOLLOW = {
     ClockEffect.RESTART: _start,
     ClockEffect.PLANNED: _planned,
     ClockEffect.FINISHED: _finished,
+    ClockEffect.RESOLVED_BY_EN: _resolved_by_en,
     ClockEffect.SUPPLIER_CHANGED: _supplier_changed,
     ClockEffect.CANCELLED: _cancelled,
     ClockEffect.CLOSED: _closed,

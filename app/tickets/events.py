@@ -42,6 +42,8 @@ class ClockEffect(StrEnum):
     RESTART = "restart"  # reopened: a new round, fresh clocks
     PLANNED = "planned"  # « prise en compte » reached
     FINISHED = "finished"  # both targets reached (on the spot: at the visit); a pause ends
+    # The EN team resolved it: its own targets reached; a supplier's clocks stop uncounted.
+    RESOLVED_BY_EN = "resolved_by_en"
     SUPPLIER_CHANGED = "supplier_changed"  # the previous company's stop, the new one's start
     CANCELLED = "cancelled"  # everything stops, « cancelled »
     CLOSED = "closed"  # the round ends: everything still running stops, « closed »
@@ -369,7 +371,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         asks_approval=True,
         action=Action.RESOLVE,
         success=lambda t: _("La résolution est enregistrée : l’école est invitée à l’approuver."),
-        clocks=ClockEffect.FINISHED,
+        clocks=ClockEffect.RESOLVED_BY_EN,
     ),
     EventKind.APPROVE: Description(
         _said(_l("a approuvé l’intervention")),

@@ -93,6 +93,16 @@ def test_a_request_solved_at_the_first_contact_is_recorded_and_its_supplier_told
     assert ticket.status == Status.DONE
     assert ticket.resolved_first_contact is True
     assert "support@meuse.example.com" in _recipients(ticket, EventKind.RESOLVE)
+    # The supplier did not do the work: its clocks stop out of its figures.
+    assert sorted(_clocks(ticket), key=str) == sorted(
+        [
+            (None, "plan", "met"),
+            (None, "resolve", "met"),
+            (world.supplier.id, "plan", "reassigned"),
+            (world.supplier.id, "resolve", "reassigned"),
+        ],
+        key=str,
+    )
     # Reopened: the first answer did not solve it.
     apply_action(
         world.teacher,
