@@ -13,7 +13,10 @@ What each figure counts (docs/user-guide/coordinator.md repeats it for the dashb
   round: these denominators are rounds (« passages »), and may exceed the tickets received;
 - reopening rate: received tickets reopened at least once; automatic-closure rate: of the
   received tickets now closed, those closed by the 15-day rule;
-- backlog: tickets the supplier holds now, not yet finished, by age since it received them.
+- backlog: tickets the supplier holds now, not yet finished, by age since it received them;
+- resolved at the first contact (the EN desk's figure, every request type): of the tickets
+  opened in the period and not cancelled, those the EN team resolved at the first contact
+  (`Ticket.resolved_first_contact`), against the same 85 % bar.
 A handful of grouped queries whatever the number of tickets, over the kept rows of
 app.dashboard.kept (one per clock, read by day, no join; docs/architecture.md says why not per
 day), or `live` over the clocks, tickets and events (counts per group and clock kind, medians
@@ -29,7 +32,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, case, distinct, exists, func, or_, select, tuple_
 
 from app.core.time import BRUSSELS
-from app.dashboard.stats import AGE_BUCKETS, Scorecard, total
+from app.dashboard.stats import AGE_BUCKETS, FirstContact, Scorecard, total
 from app.extensions import db
 from app.models import (
     DashboardClock,
@@ -71,6 +74,7 @@ class Dashboard:
     group: str  # "supplier" | "lot"
     cards: list[Scorecard]
     overall: Scorecard
+    first_contact: FirstContact | None = None  # the EN desk's figure: not on a supplier's page
 
 
 def supplier_work():
@@ -143,7 +147,23 @@ def dashboard(
     for kind, (median_value, p90_value) in overall_times.items():
         target = overall.plan if kind == "plan" else overall.resolve
         target.known_median, target.known_p90 = median_value, p90_value
-    return Dashboard(period, group, ordered, overall)
+    first = first_contact(period) if supplier_id is None else None
+    return Dashboard(period, group, ordered, overall, first)
+
+
+def first_contact(period: Period) -> FirstContact:
+    """Tickets opened in the period and not cancelled; those resolved at the first contact."""
+    opened, resolved = db.session.execute(
+        select(
+            func.count(Ticket.id),
+            func.coalesce(func.sum(case((Ticket.resolved_first_contact.is_(True), 1), else_=0)), 0),
+        ).where(
+            Ticket.created_at >= period.starts_at,
+            Ticket.created_at < period.ends_at,
+            Ticket.status != "cancelled",
+        )
+    ).one()
+    return FirstContact(resolved=int(resolved), opened=int(opened))
 
 
 def _kept_rows_ready() -> bool:

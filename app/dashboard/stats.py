@@ -91,6 +91,24 @@ class Target:
 
 
 @dataclass
+class FirstContact:
+    """The requests the EN team solved at the first contact, out of those opened (the
+    programme's bar: 85 % of incidents solved at the first call)."""
+
+    resolved: int = 0
+    opened: int = 0
+
+    @property
+    def share(self) -> float | None:
+        return share(self.resolved, self.opened)
+
+    @property
+    def meets_bar(self) -> bool | None:
+        value = self.share
+        return None if value is None else value >= TARGET_SHARE
+
+
+@dataclass
 class Scorecard:
     """The figures of one supplier, or one equipment lot, over a period."""
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -108,6 +109,8 @@ class Ticket(db.Model):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     creator_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
 
+    # The EN team resolved it at the first contact (RESOLVE): the dashboard's 85 % share.
+    resolved_first_contact: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Each reopening starts the procedure over: interventions and approval links are per round.
     round: Mapped[int] = mapped_column(default=1)
     version: Mapped[int] = mapped_column(default=1)

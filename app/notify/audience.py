@@ -51,6 +51,8 @@ class TicketPeople:
     new_assignee: Person | None = None
     participants: tuple[Participation, ...] = ()
     visit_planned: bool = False  # a visit was planned before this event (reassign, cancel)
+    # An edit changed what the supplier relies on (site, contact, device): it is told.
+    supplier_told: bool = False
 
 
 @dataclass
@@ -75,6 +77,8 @@ def _people_for(group: str, people: TicketPeople) -> list[Person]:
         "new_assignee": people.new_assignee,
         "previous_supplier_if_planned": people.previous_supplier if planned else None,
         "teacher_if_planned": people.teacher if planned else None,
+        "supplier_told": people.supplier if people.supplier_told else None,
+        "technician_told": people.technician if people.supplier_told else None,
     }
     if group in single:
         return [single[group]] if single[group] else []

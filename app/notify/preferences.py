@@ -89,6 +89,15 @@ GROUPS: tuple[Group, ...] = (
         _l("Une demande est mise en attente (ses délais s’arrêtent), puis reprise."),
     ),
     Group(
+        "edits",
+        _l("Demandes modifiées"),
+        _l(
+            "L’équipe EN corrige une demande : résumé, description, type, école, contact ou "
+            "matériel (un changement d’école, de contact ou de matériel est toujours envoyé au "
+            "fournisseur)."
+        ),
+    ),
+    Group(
         "sla",
         _l("Délais bientôt dépassés"),
         _l("Une demande approche de la fin de son délai de prise en charge ou de résolution."),

@@ -106,6 +106,7 @@ def people_of(ticket: Ticket, event: TicketEvent) -> TicketPeople:
         new_assignee=new_assignee,
         participants=participants,
         visit_planned=bool(event.data.get("visit_cancelled")),
+        supplier_told=bool(event.data.get("supplier_told")),
     )
 
 

@@ -35,8 +35,14 @@ def _actor_id(event: TicketEvent) -> int | None:
 def _start(ticket: Ticket, event: TicketEvent, now: datetime) -> None:
     """The ticket's own clocks, and those of the supplier holding it, if any."""
     start_clocks(ticket, None, now)
-    if ticket.supplier_id is not None:
+    if _supplier_clocks(ticket):
         start_clocks(ticket, ticket.supplier_id, now)
+
+
+def _supplier_clocks(ticket: Ticket) -> bool:
+    """A supplier's clocks run only on a request a supplier handles: the EN team's own
+    requests (RequestType.handled_by_supplier false) have the ticket's clocks alone."""
+    return ticket.supplier_id is not None and ticket.request_type.handled_by_supplier
 
 
 def _planned(ticket: Ticket, event: TicketEvent, now: datetime) -> None:
@@ -57,6 +63,14 @@ def _finished(ticket: Ticket, event: TicketEvent, now: datetime) -> None:
     end_pause(ticket, pause, _actor_id(event), now)
 
 
+def _resolved_by_en(ticket: Ticket, event: TicketEvent, now: datetime) -> None:
+    """The work left the supplier's hands: its clocks stop out of its figures (like a change of
+    supplier), the ticket's own reach their targets."""
+    theirs = [c for c in running_clocks(ticket.id) if c.supplier_id is not None]
+    stop_clocks(ticket, theirs, now, REASSIGNED, pause=open_pause(ticket.id))
+    _finished(ticket, event, now)
+
+
 def _supplier_changed(ticket: Ticket, event: TicketEvent, now: datetime) -> None:
     previous = (event.data or {}).get("previous_supplier_id")
     pause = open_pause(ticket.id)
@@ -68,7 +82,7 @@ def _supplier_changed(ticket: Ticket, event: TicketEvent, now: datetime) -> None
     if previous is not None:
         theirs = [c for c in theirs if c.supplier_id == previous] or theirs
     stop_clocks(ticket, theirs, now, REASSIGNED, pause=pause)
-    if ticket.supplier_id is not None:
+    if _supplier_clocks(ticket):
         start_clocks(ticket, ticket.supplier_id, now, paused=pause is not None)
     refresh_due_times(ticket)
 
@@ -86,6 +100,7 @@ FOLLOW = {
     ClockEffect.RESTART: _start,
     ClockEffect.PLANNED: _planned,
     ClockEffect.FINISHED: _finished,
+    ClockEffect.RESOLVED_BY_EN: _resolved_by_en,
     ClockEffect.SUPPLIER_CHANGED: _supplier_changed,
     ClockEffect.CANCELLED: _cancelled,
     ClockEffect.CLOSED: _closed,

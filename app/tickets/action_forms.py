@@ -199,6 +199,23 @@ class FinishForm(ActionForm):
         return ActionInput(summary=self.summary.data or "")
 
 
+class ResolveForm(ActionForm):
+    action = Action.RESOLVE
+    title = _l("Résolue par l’équipe EN")
+    intro = _l(
+        "Ce qui a été répondu ou fait, sans intervention d’un fournisseur. "
+        "L’école sera invitée à l’approuver."
+    )
+    summary = _text(_l("Réponse ou solution"))
+    first_contact = BooleanField(_l("Résolue au premier contact (pendant l’appel ou l’échange)"))
+    FIELDS = ("summary", "first_contact")
+
+    def values(self) -> ActionInput:
+        return ActionInput(
+            summary=self.summary.data or "", first_contact=bool(self.first_contact.data)
+        )
+
+
 class FinishOnSpotForm(ActionForm):
     action = Action.FINISH_ON_SPOT
     title = _l("Intervention réalisée sur place")
@@ -316,6 +333,7 @@ ACTION_FORMS: dict[Action, type[ActionForm]] = {
         RescheduleForm,
         FinishForm,
         FinishOnSpotForm,
+        ResolveForm,
         ApproveForm,
         ReopenForm,
         SendBackForm,

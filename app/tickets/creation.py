@@ -132,6 +132,12 @@ def duplicates_for(label: str | None, serial: str | None, equipment: Equipment |
 # ------------------------------------------------------------------ choices
 
 
+def handled_by_en(request_type_id: int | None) -> bool:
+    """The EN team handles this type of request itself (no supplier, often no device)."""
+    request_type = db.session.get(RequestType, request_type_id) if request_type_id else None
+    return request_type is not None and not request_type.handled_by_supplier
+
+
 def request_type_groups() -> list[tuple[str, list[RequestType]]]:
     """Active request types, grouped by portal category (in the portal's order), named and
     sorted in the reader's language."""

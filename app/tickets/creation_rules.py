@@ -21,7 +21,7 @@ from app.tickets.errors import TicketError
 from app.tickets.states import OPEN_STATUSES
 
 if TYPE_CHECKING:
-    from app.tickets.service import NewTicket
+    from app.tickets.service import NewTicket, TicketEdit
 
 
 @dataclass
@@ -111,12 +111,14 @@ def equipment_problems(
     return []
 
 
-def check_new_ticket(data: NewTicket) -> None:
-    """The creation rules, for any caller of the ticket service: TicketError for the first
-    broken one. A device chosen by its id is known even when nothing typed matches it."""
+def check_new_ticket(data: NewTicket | TicketEdit) -> EquipmentMatch:
+    """The creation rules, for any caller of the ticket service (a new ticket, or the device
+    of an edited one): TicketError for the first broken one, else what the inventory holds. A
+    device chosen by its id is known even when nothing typed matches it."""
     label, serial = data.equipment_label, data.equipment_serial
     match = find_equipment(label, serial)
     if match.equipment is None and not match.conflict and data.equipment_id:
         match = EquipmentMatch(equipment=get_equipment(data.equipment_id))
     for field_name, message in equipment_problems(match, label, serial, data.equipment_description):
         raise TicketError(message, field=field_name)
+    return match

@@ -42,6 +42,8 @@ class ClockEffect(StrEnum):
     RESTART = "restart"  # reopened: a new round, fresh clocks
     PLANNED = "planned"  # « prise en compte » reached
     FINISHED = "finished"  # both targets reached (on the spot: at the visit); a pause ends
+    # The EN team resolved it: its own targets reached; a supplier's clocks stop uncounted.
+    RESOLVED_BY_EN = "resolved_by_en"
     SUPPLIER_CHANGED = "supplier_changed"  # the previous company's stop, the new one's start
     CANCELLED = "cancelled"  # everything stops, « cancelled »
     CLOSED = "closed"  # the round ends: everything still running stops, « closed »
@@ -62,6 +64,7 @@ class EventKind(StrEnum):
     RESCHEDULE = "reschedule"
     FINISH = "finish"
     FINISH_ON_SPOT = "finish_on_spot"
+    RESOLVE = "resolve"
     APPROVE = "approve"
     REOPEN = "reopen"
     AUTO_CLOSE = "auto_close"
@@ -71,6 +74,8 @@ class EventKind(StrEnum):
     CANCEL = "cancel"
     ASSIGN_TECHNICIAN = "assign_technician"
     CHANGE_ASSIGNEE = "change_assignee"
+    # The EN team corrected the ticket's frame (app.tickets.service.editing).
+    EDIT = "edit"
     # Service levels and questions to the school (app.sla).
     PAUSE = "pause"
     RESUME = "resume"
@@ -107,6 +112,10 @@ class EventKind(StrEnum):
         """The macro of mail/_notices.* a recipient reads instead of the headline (or None)."""
         description = self.description
         return (description.teacher_notice if is_teacher else None) or description.notice
+
+    def changes(self, event: TicketEvent) -> list[str]:
+        """The fields an edit changed, « from → to », for its mail (empty for other kinds)."""
+        return edit_changes(event) if self.description.lists_changes else []
 
     @property
     def asks_school(self) -> bool:
@@ -162,6 +171,8 @@ class Description:
     calendar: CalendarMethod | None = None
     # Approuver / Rouvrir: what the links of an approval mail may answer (once per message).
     answers_approval: bool = False
+    # Its mail lists the fields changed, « from → to » (`edit_changes`).
+    lists_changes: bool = False
 
 
 def _at(value: str | None) -> datetime | None:
@@ -208,6 +219,12 @@ def _resumed(event: TicketEvent, suppliers: Mapping[int, str]) -> str:
     return _("a repris les délais")
 
 
+def _resolved(event: TicketEvent, suppliers: Mapping[int, str]) -> str:
+    if (event.data or {}).get("first_contact"):
+        return _("a résolu la demande au premier contact")
+    return _("a résolu la demande")
+
+
 # The words of the audience groups, for a form that says who its message goes to.
 RECIPIENT_LABELS = {
     "assistant": _l(
@@ -216,6 +233,64 @@ RECIPIENT_LABELS = {
     "coordinators": _l("la personne responsable du suivi des fournisseurs de l’équipe EN"),
     "teacher": _l("l’enseignant·e"),
 }
+
+# The frame's fields an edit may change, as the activity and the mails name them.
+EDIT_FIELDS = {
+    "summary": _l("Résumé"),
+    "description": _l("Description"),
+    "request_type": _l("Type de demande"),
+    "site": _l("Implantation scolaire"),
+    "contact_name": _l("Personne de contact"),
+    "contact_phone": _l("Numéro de téléphone"),
+    "contact_email": _l("Adresse e-mail"),
+    "equipment_label": _l("Étiquette"),
+    "equipment_serial": _l("Numéro de série"),
+    "equipment_description": _l("Matériel"),
+}
+# What the supplier holding the ticket relies on to come and fix the device: a change to any
+# of these is sent to it (and to its technician), whatever their switches say.
+RELIED_FIELDS = frozenset(
+    {
+        "site",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "equipment_label",
+        "equipment_serial",
+        "equipment_description",
+    }
+)
+_SHOWN_CHARS = 120  # a long description is cut in the activity's line
+
+
+def _shown(value) -> str:
+    text = " ".join(str(value or "").split())
+    if not text:
+        return "—"
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
+
+
+def edit_changes(event: TicketEvent) -> list[str]:
+    """Each field an edit changed, « from → to », in the reader's language."""
+    lines = []
+    for name, before, after in (event.data or {}).get("changes", []):
+        lines.append(
+            _(
+                "%(field)s : « %(before)s » → « %(after)s »",
+                field=EDIT_FIELDS.get(name, name),
+                before=_shown(before),
+                after=_shown(after),
+            )
+        )
+    return lines
+
+
+def _edited(event: TicketEvent, suppliers: Mapping[int, str]) -> str:
+    changes = edit_changes(event)
+    if not changes:
+        return _("a modifié la demande")
+    return _("a modifié la demande : %(changes)s", changes=" ; ".join(changes))
+
 
 # Who hears of a visit, and of the end of the work (the approval request always goes).
 _VISIT = ("assistant", "coordinators", "teacher", "participants")
@@ -286,6 +361,17 @@ DESCRIPTIONS: dict[EventKind, Description] = {
             "L’intervention sur place est enregistrée : l’école est invitée à l’approuver."
         ),
         clocks=ClockEffect.FINISHED,
+    ),
+    EventKind.RESOLVE: Description(
+        _resolved,
+        _l("Demande résolue par l’équipe EN : 1 approbation nécessaire"),
+        (*_FINISHED, "supplier"),
+        "finished",
+        teacher_notice="approval_request",
+        asks_approval=True,
+        action=Action.RESOLVE,
+        success=lambda t: _("La résolution est enregistrée : l’école est invitée à l’approuver."),
+        clocks=ClockEffect.RESOLVED_BY_EN,
     ),
     EventKind.APPROVE: Description(
         _said(_l("a approuvé l’intervention")),
@@ -385,6 +471,17 @@ DESCRIPTIONS: dict[EventKind, Description] = {
             "%(name)s est responsable de la demande.",
             name=t.assignee.full_name if t.assignee else "",
         ),
+    ),
+    # The supplier (and its technician) only when what it relies on changed (RELIED_FIELDS):
+    # the service says so in the event's `supplier_told`.
+    EventKind.EDIT: Description(
+        _edited,
+        _l("Demande modifiée par {actor}"),
+        ("supplier_told!", "technician_told!", "assistant", "coordinators"),
+        "edits",
+        body_in_sentence=True,
+        lists_changes=True,
+        success=lambda t: _("Les modifications de la demande sont enregistrées."),
     ),
     # Pauses of the clocks, and the question put to the school (app.sla.pauses).
     EventKind.PAUSE: Description(

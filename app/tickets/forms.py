@@ -1,4 +1,5 @@
-"""The form that opens a ticket (an assistant or an admin): the ticket frame (docs/domain.md).
+"""The forms of the ticket frame (docs/domain.md): the one that opens a ticket (an assistant or
+an admin) and the one that corrects it (« Modifier »), sharing the frame's fields.
 
 The form parses and checks each field on its own (required, lengths, phone number, e-mail);
 what needs the database (which site, which device, duplicates) is looked up by the view through
@@ -12,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
+    IntegerField,
     MultipleFileField,
     SelectChoice,
     SelectField,
@@ -20,6 +22,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from app.core.forms import Form
 from app.core.input import parse_id
@@ -36,7 +39,13 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class NewTicketForm(Form):
+class TicketFrameForm(Form):
+    """The frame's fields: school site, contact, device, request type, summary, description."""
+
+    # A request the EN team handles itself (a question, a project) may name no device: the view
+    # says so from the chosen request type before validating.
+    device_optional = False
+
     # The school site: typed (FI, FE, name…), then picked among the suggestions.
     site = StringField(
         _l("Implantation scolaire"),
@@ -113,28 +122,14 @@ class NewTicketForm(Form):
         filters=[_strip],
         render_kw={"rows": 6},
     )
-    supplier = SelectField(_l("Fournisseur"), default=SUPPLIER_AUTO, validate_choice=False)
-    assignee = SelectField(_l("Assistant·e responsable"), coerce=parse_id, validate_choice=False)
-    attachments = MultipleFileField(
-        _l("Pièces jointes (facultatif)"),
-        render_kw={"accept": ACCEPT, "multiple": True},
-    )
-    confirm = BooleanField(_l("Créer quand même"), default=False)
 
-    def __init__(self, *args, request_types=(), suppliers=(), staff=(), actor=None, **kwargs):
+    def __init__(self, *args, request_types=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.request_type.choices = [SelectChoice(value=0, label=_l("— Choisir —"))] + [
             SelectChoice(value=t.id, label=str(t.label), optgroup=group)
             for group, types in request_types
             for t in types
         ]
-        self.supplier.choices = [
-            SelectChoice(value=SUPPLIER_AUTO, label=_l("Celui du matériel (selon l’inventaire)")),
-            SelectChoice(value=SUPPLIER_NONE, label=_l("— Aucun pour l’instant —")),
-        ] + [SelectChoice(value=str(s.id), label=s.name) for s in suppliers]
-        self.assignee.choices = [SelectChoice(value=u.id, label=u.full_name) for u in staff]
-        if actor is not None and not self.assignee.data:
-            self.assignee.data = actor.id
         self.site.render_kw = {
             **self.site.render_kw,
             "hx-get": url_for("tickets.site_suggestions"),
@@ -142,15 +137,6 @@ class NewTicketForm(Form):
             "hx-target": "#site-suggestions",
             "hx-sync": "this:replace",
         }
-        lookup = {
-            "hx-get": url_for("tickets.equipment_lookup"),
-            "hx-trigger": "input changed delay:400ms",
-            "hx-target": "#equipment-result",
-            "hx-include": "#equipment_label, #equipment_serial, #site",
-            "hx-sync": "closest fieldset:replace",
-        }
-        self.equipment_label.render_kw = {**self.equipment_label.render_kw, **lookup}
-        self.equipment_serial.render_kw = {**self.equipment_serial.render_kw, **lookup}
         self.phone_e164 = ""
 
     def validate_contact_phone(self, field):
@@ -165,8 +151,37 @@ class NewTicketForm(Form):
             ) from exc
 
     def validate_equipment_serial(self, field):
-        if not (self.equipment_label.data or field.data):
+        if not (self.device_optional or self.equipment_label.data or field.data):
             raise ValidationError(_l("Indiquez l’étiquette ou le numéro de série du matériel."))
+
+
+class NewTicketForm(TicketFrameForm):
+    supplier = SelectField(_l("Fournisseur"), default=SUPPLIER_AUTO, validate_choice=False)
+    assignee = SelectField(_l("Assistant·e responsable"), coerce=parse_id, validate_choice=False)
+    attachments = MultipleFileField(
+        _l("Pièces jointes (facultatif)"),
+        render_kw={"accept": ACCEPT, "multiple": True},
+    )
+    confirm = BooleanField(_l("Créer quand même"), default=False)
+
+    def __init__(self, *args, suppliers=(), staff=(), actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supplier.choices = [
+            SelectChoice(value=SUPPLIER_AUTO, label=_l("Celui du matériel (selon l’inventaire)")),
+            SelectChoice(value=SUPPLIER_NONE, label=_l("— Aucun pour l’instant —")),
+        ] + [SelectChoice(value=str(s.id), label=s.name) for s in suppliers]
+        self.assignee.choices = [SelectChoice(value=u.id, label=u.full_name) for u in staff]
+        if actor is not None and not self.assignee.data:
+            self.assignee.data = actor.id
+        lookup = {
+            "hx-get": url_for("tickets.equipment_lookup"),
+            "hx-trigger": "input changed delay:400ms",
+            "hx-target": "#equipment-result",
+            "hx-include": "#equipment_label, #equipment_serial, #site",
+            "hx-sync": "closest fieldset:replace",
+        }
+        self.equipment_label.render_kw = {**self.equipment_label.render_kw, **lookup}
+        self.equipment_serial.render_kw = {**self.equipment_serial.render_kw, **lookup}
 
     def supplier_choice(self) -> str | int:
         """SUPPLIER_AUTO, SUPPLIER_NONE or a supplier id among those offered."""
@@ -174,3 +189,28 @@ class NewTicketForm(Form):
         if value in (SUPPLIER_AUTO, SUPPLIER_NONE):
             return value
         return parse_id(value) or SUPPLIER_AUTO
+
+
+class EditTicketForm(TicketFrameForm):
+    """« Modifier »: the frame as it is, corrected; it carries the ticket version the person saw
+    (a different one when it is sent: someone changed the ticket in between, 409)."""
+
+    version = IntegerField(widget=HiddenInput())
+
+    @classmethod
+    def of(cls, ticket, request_types) -> EditTicketForm:
+        """The form filled with the ticket as it is now."""
+        form = cls(formdata=None, request_types=request_types, version=ticket.version)
+        form.site.data = ticket.site.label
+        form.contact_name.data = ticket.contact_name
+        form.contact_phone.data = (
+            phones.display(ticket.contact_phone) if ticket.contact_phone else ""
+        )
+        form.contact_email.data = ticket.contact_email
+        form.equipment_label.data = ticket.equipment_label
+        form.equipment_serial.data = ticket.equipment_serial
+        form.equipment_description.data = ticket.equipment_description
+        form.request_type.data = ticket.request_type_id
+        form.summary.data = ticket.summary
+        form.description.data = ticket.description
+        return form

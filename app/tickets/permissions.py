@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.roles import EN_STAFF, can_invite
 from app.models import Participant, Role, Ticket, User
-from app.tickets.workflow import Action, Actor, available_actions
+from app.tickets.workflow import OPEN_STATUSES, Action, Actor, available_actions
 
 # Who opens tickets and may be the assistant in charge of one.
 CREATORS = frozenset({Role.ASSISTANT, Role.ADMIN})
@@ -60,6 +60,12 @@ def sees_internal(user: User) -> bool:
 def can_create(user: User) -> bool:
     """« Nouvelle demande »."""
     return user.role in CREATORS
+
+
+def can_edit(user: User, ticket: Ticket) -> bool:
+    """« Modifier »: the assistants and admins correct the frame of a ticket still open (the
+    coordinator reads it; a closed or cancelled ticket is history)."""
+    return user.role in CREATORS and ticket.status in OPEN_STATUSES
 
 
 def sees_deadlines(user: User) -> bool:

@@ -38,6 +38,9 @@ class Action(StrEnum):
     RESCHEDULE = "reschedule"
     FINISH = "finish"  # « Intervention terminée »
     FINISH_ON_SPOT = "finish_on_spot"
+    # The EN team answered or did what was asked (its own requests, or solved at the first
+    # contact): TERMINÉ without a visit.
+    RESOLVE = "resolve"
     APPROVE = "approve"
     REOPEN = "reopen"
     AUTO_CLOSE = "auto_close"
@@ -107,6 +110,14 @@ TRANSITIONS: dict[Action, Transition] = {
             "Intervention réalisée sur place",
             needs_supplier=True,
             requires=("visited_at", "summary"),
+        ),
+        Transition(
+            Action.RESOLVE,
+            frozenset({Status.OPEN}),
+            Status.DONE,
+            _EN,
+            "Résolue par l’équipe EN",
+            requires=("summary",),
         ),
         Transition(
             Action.APPROVE,

@@ -110,6 +110,8 @@ ALLOWED: dict[str, set[str]] = {
     "tickets.contact_fields": {ASSISTANT, ADMIN},
     "tickets.visit_message": {ASSISTANT, ADMIN, SUPPLIER},  # those who may plan the visit
     "tickets.show": ON_TICKET,
+    # « Modifier »: assistants and admins; the coordinator reads the ticket.
+    "tickets.edit": {ASSISTANT, ADMIN},
     "tickets.act": {ASSISTANT, ADMIN, SUPPLIER},  # the scene's action: plan the visit
     "tickets.comment": ON_TICKET,
     "tickets.share": ON_TICKET,
@@ -307,6 +309,23 @@ def _plan(scene: Scene, who: str) -> dict:
     }
 
 
+def _edit(scene: Scene, who: str) -> dict:
+    ticket = scene.ticket()
+    return {
+        "version": str(ticket.version),
+        "site": ticket.site.label,
+        "contact_name": ticket.contact_name,
+        "contact_phone": "081 99 99 99",
+        "contact_email": ticket.contact_email,
+        "equipment_label": ticket.equipment_label,
+        "equipment_serial": ticket.equipment_serial,
+        "equipment_description": ticket.equipment_description or "Écran interactif",
+        "request_type": str(ticket.request_type_id),
+        "summary": ticket.summary + " (" + who + ")",
+        "description": ticket.description,
+    }
+
+
 def _new_ticket(scene: Scene, who: str) -> dict:
     world = scene.world
     return {
@@ -389,6 +408,7 @@ FORMS: dict[str, Form] = {
     "tickets.notifications": _const({"on": "0"}),
     "tickets.act": _plan,
     "tickets.new": _new_ticket,
+    "tickets.edit": _edit,
     "tickets.pause_clocks": _const({"pause-kind": "part", "pause-reason": "Pièce commandée."}),
     "tickets.ask_school": _const({"ask-question": "Le local est-il ouvert mardi ?"}),
     "directory.supplier_contact": _const({"reference_email": "support@meuse.example.com"}),

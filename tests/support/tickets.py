@@ -36,7 +36,7 @@ class World:
 
     def new_ticket(self, by: User | None = None, **overrides) -> Ticket:
         data = NewTicket(
-            request_type_id=self.request_type.id,
+            request_type_id=overrides.pop("request_type_id", self.request_type.id),
             summary=overrides.pop("summary", "Écran interactif ne s’allume plus"),
             description=overrides.pop("description", "Diagnostic : alimentation HS."),
             site_id=self.site.id,

@@ -103,7 +103,9 @@ def test_frame_as_the_current_portal_draws_it(app, world):
     assert '<li><a href="/">Ecole Numérique</a></li>' in html
     assert '<li><a href="/demandes">Assistance technique</a></li>' in html
     assert f'aria-current="page">{ticket.reference}</a>' in html
-    assert '<h1 class="ticket-title">Écran interactif ne s’allume plus</h1>' in html
+    assert (
+        '<h1 id="ticket-title" class="ticket-title">Écran interactif ne s’allume plus</h1>' in html
+    )
     assert "a créé cette demande le" in html
     assert f"FI {site.fi} - FE {site.fe} - {site.name}" in html
     # Phone: tel: with the stored E.164 number, shown the Belgian way.
@@ -181,7 +183,7 @@ EXPECTED_BUTTONS = [
     ("teacher", "in_progress", set()),
     ("teacher", "done", {"approve", "reopen"}),
     ("teacher", "closed", set()),
-    ("assistant", "open", {"plan", "reassign_supplier", "cancel", "change_assignee"}),
+    ("assistant", "open", {"plan", "resolve", "reassign_supplier", "cancel", "change_assignee"}),
     ("assistant", "in_progress", {"reassign_supplier", "cancel", "change_assignee"}),
     ("assistant", "done", {"approve", "reopen", "cancel", "change_assignee"}),
     ("assistant", "closed", set()),

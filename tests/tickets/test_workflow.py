@@ -33,6 +33,8 @@ EXPECTED = {
     Action.RESCHEDULE: ({P: P}, {S}),
     Action.FINISH: ({P: D}, {S}),
     Action.FINISH_ON_SPOT: ({O: D}, {S}),
+    # The EN team's resolution (its own requests, or solved at the first contact).
+    Action.RESOLVE: ({O: D}, {A}),
     Action.APPROVE: ({D: C}, {T, A}),
     Action.REOPEN: ({D: O}, {T, A}),
     Action.AUTO_CLOSE: ({D: C}, {SYS}),

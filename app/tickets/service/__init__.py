@@ -7,6 +7,7 @@ records the event, lets the packages that react write their rows in the same tra
 
 - `creation`: opening a ticket (its rules on the device: app.tickets.creation_rules);
 - `actions`: the workflow actions and their effects;
+- `editing`: the EN team corrects a ticket's frame;
 - `participants`: comments (a reply by mail among them), the « Notifications » switch, sharing;
 - `mail_answers`: *Approuver* / *Rouvrir* from the mailbox;
 - `clocks`: pausing and resuming the clocks, questions to the school;
@@ -18,6 +19,7 @@ from app.tickets.service.actions import ActionInput, apply_action, visit_horizon
 from app.tickets.service.clocks import ask_school, pause_clocks, resume_clocks
 from app.tickets.service.common import load_for_update
 from app.tickets.service.creation import NewTicket, create_ticket
+from app.tickets.service.editing import NothingChanged, TicketEdit, edit_ticket
 from app.tickets.service.mail_answers import AnswerRefused, answer_from_mail
 from app.tickets.service.participants import (
     add_comment,
@@ -31,6 +33,8 @@ __all__ = [
     "ActionInput",
     "AnswerRefused",
     "NewTicket",
+    "NothingChanged",
+    "TicketEdit",
     "add_comment",
     "answer_from_mail",
     "apply_action",
@@ -39,6 +43,7 @@ __all__ = [
     "close_unanswered",
     "comment_from_mail",
     "create_ticket",
+    "edit_ticket",
     "load_for_update",
     "pause_clocks",
     "resume_clocks",

@@ -47,6 +47,7 @@ class ActionInput:
     supplier_id: int | None = None
     technician_id: int | None = None
     assignee_id: int | None = None
+    first_contact: bool = False  # RESOLVE: solved at the first contact
     extra: dict = field(default_factory=dict)
 
 
@@ -203,6 +204,13 @@ def _finish_on_spot(ticket, actor, values, now):
     )
 
 
+def _resolve(ticket, actor, values, now):
+    summary = required(values.summary, "summary", "Indiquez ce qui a été répondu ou fait.")
+    ticket.resolved_first_contact = bool(values.first_contact)
+    data = {"first_contact": ticket.resolved_first_contact}
+    return record(ticket, actor, EventKind.RESOLVE, body=summary, now=now, data=data)
+
+
 def _approve(ticket, actor, values, now):
     return record(ticket, actor, EventKind.APPROVE, body=values.message.strip(), now=now)
 
@@ -211,6 +219,7 @@ def _reopen(ticket, actor, values, now):
     reason = required(values.reason, "reason", _("Expliquez pourquoi le problème persiste."))
     # The procedure starts over: plan, intervene, finish, approve (docs/domain.md, « Actions »).
     ticket.round += 1
+    ticket.resolved_first_contact = False  # the first answer did not solve it
     return record(ticket, actor, EventKind.REOPEN, body=reason, now=now)
 
 
@@ -296,6 +305,7 @@ EFFECTS = {
     Action.RESCHEDULE: _reschedule,
     Action.FINISH: _finish,
     Action.FINISH_ON_SPOT: _finish_on_spot,
+    Action.RESOLVE: _resolve,
     Action.APPROVE: _approve,
     Action.REOPEN: _reopen,
     Action.SEND_BACK: _send_back,

@@ -30,6 +30,7 @@ def get_ticket_or_404(reference: str, *, for_page: bool = False) -> Ticket:
 from app.tickets.views import (  # noqa: E402, F401
     actions,
     create,
+    edit,
     files,
     listing,
     page,

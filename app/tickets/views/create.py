@@ -78,6 +78,8 @@ def _add_error(form: NewTicketForm, name: str, message: str) -> None:
 def _review(form: NewTicketForm) -> Review:
     """Look up what the form names; put what is wrong next to its field."""
     review = Review()
+    en_handled = creation.handled_by_en(form.request_type.data)
+    form.device_optional = en_handled
     form.validate()
 
     if not form.site.errors:
@@ -102,7 +104,8 @@ def _review(form: NewTicketForm) -> Review:
     choice = form.supplier_choice()
     if choice == SUPPLIER_AUTO:
         equipment_supplier = match.equipment.supplier if match.equipment else None
-        if equipment_supplier is not None and equipment_supplier.active:
+        # The EN team's own request has no supplier unless one is chosen.
+        if not en_handled and equipment_supplier is not None and equipment_supplier.active:
             review.supplier_id = equipment_supplier.id
     elif choice != SUPPLIER_NONE:
         review.supplier_id = choice

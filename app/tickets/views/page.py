@@ -43,12 +43,14 @@ from app.tickets.views import bp, get_ticket_or_404
 from app.tickets.workflow import Action, Transition, available_actions
 
 # The buttons people look for first (the current portal's green button): the main action.
-MAIN_ACTIONS = (Action.PLAN, Action.FINISH, Action.APPROVE)
+MAIN_ACTIONS = (Action.PLAN, Action.FINISH, Action.RESOLVE, Action.APPROVE)
 # Shown last, in red.
 DANGER_ACTIONS = frozenset({Action.CANCEL})
 # The parts of the page an htmx answer refreshes (each a template "tickets/_<part>.html"); the
 # comment form is only swapped when it was sent (a comment being typed is never wiped).
 PARTS = (
+    "title",
+    "frame",
     "state",
     "actions",
     "clocks",
@@ -146,6 +148,7 @@ def page_context(
         "danger_actions": DANGER_ACTIONS,
         "open_action": bound.action.value if bound is not None else None,
         "can_take": permissions.can_take(user, ticket),
+        "can_edit": permissions.can_edit(user, ticket),
         "notice": notice,
         "notice_kind": notice_kind,
         "is_staff": staff,
