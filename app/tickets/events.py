@@ -13,6 +13,9 @@ stored strings never change). For each kind, `DESCRIPTIONS` holds:
   visit in the calendars (`calendar`: app.agenda.invitations), and whether it is an answer the
   links of an approval mail give (`answers_approval`: app.mail_actions.answers).
 
+Beside the table, RANKS orders the kinds that send a mail: a message that gathers several
+events (app.notify.digest) is named after its highest-ranked one.
+
 Pure: no database, no request (texts are translated when called). The layers read this table;
 tests/tickets/test_ticket_events.py checks that no kind is half-declared.
 """
@@ -94,6 +97,11 @@ class EventKind(StrEnum):
     @property
     def group(self) -> str | None:
         return self.description.group
+
+    @property
+    def rank(self) -> int:
+        """How much it matters beside other events in one message (RANKS; 0 without mail)."""
+        return RANKS.get(self, 0)
 
     @property
     def sends_mail(self) -> bool:
@@ -427,6 +435,34 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         action=Action.CLOSE_UNANSWERED,
         clocks=ClockEffect.CLOSED,
     ),
+}
+
+# The ranks of the kinds that send a mail, highest first: what a digest's subject names.
+# A new ticket or a change of hands comes first (the mail that « always goes » must be
+# recognised by its subject), then what asks the school something, what ends or stops the
+# work, the visits, the clocks, and last the comments.
+RANKS: dict[EventKind, int] = {
+    EventKind.CREATED: 100,
+    EventKind.REASSIGN_SUPPLIER: 100,
+    EventKind.ASSIGN_TECHNICIAN: 90,
+    EventKind.CHANGE_ASSIGNEE: 90,
+    EventKind.FINISH: 80,
+    EventKind.FINISH_ON_SPOT: 80,
+    EventKind.AUTO_CLOSE_REMINDER: 80,
+    EventKind.INFO_REQUEST: 70,
+    EventKind.INFO_REMINDER: 70,
+    EventKind.CANCEL: 60,
+    EventKind.SEND_BACK: 60,
+    EventKind.REOPEN: 60,
+    EventKind.APPROVE: 60,
+    EventKind.AUTO_CLOSE: 60,
+    EventKind.CLOSED_UNANSWERED: 60,
+    EventKind.PLAN: 50,
+    EventKind.RESCHEDULE: 50,
+    EventKind.SLA_WARNING: 40,
+    EventKind.PAUSE: 20,
+    EventKind.RESUME: 20,
+    EventKind.COMMENT: 10,
 }
 
 KIND_OF_ACTION: dict[Action, EventKind] = {
