@@ -2,7 +2,8 @@
 more than one of their waiting messages about the same ticket (app.notify.jobs).
 
 Its subject names the change that matters most (a new ticket before a comment, see
-app.tickets.events.RANKS) and counts the others. The message is rendered again from the rows' ticket and events, one section per event
+app.tickets.events.RANKS) and counts the others. The message is rendered again from the rows'
+ticket and events, one section per event
 (mail/_event_section.*, the same part a single message shows), in the order they happened. The
 ticket's details are those of now; the teacher's answer links come with a finished
 intervention's section as in a single message; the newest calendar attachment goes along. It is
