@@ -99,6 +99,12 @@ class EventKind(StrEnum):
         return self.description.group
 
     @property
+    def names_actor(self) -> bool:
+        """Its headline names who acted (« Nouveau commentaire de … »): the mail does not say
+        it again after it."""
+        return "{actor}" in str(self.description.headline or "")
+
+    @property
     def rank(self) -> int:
         """How much it matters beside other events in one message (RANKS; 0 without mail)."""
         return RANKS.get(self, 0)
@@ -159,6 +165,9 @@ class Description:
     teacher_notice: str | None = None
     notice: str | None = None
     asks_school: bool = False
+    # Its mail carries the ticket's diagnosis: the company it is given to knows what is broken
+    # without signing in.
+    shows_diagnosis: bool = False
     # Its mail asks the contact to approve or reopen (and carries the links that answer).
     asks_approval: bool = False
     # A workflow action: the action, and what the person who took it reads.
@@ -237,6 +246,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         "new",
         teacher_notice="registered",
         notice="assigned_to_company",
+        shows_diagnosis=True,
         clocks=ClockEffect.START,
     ),
     EventKind.COMMENT: Description(
@@ -353,6 +363,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         _l("Demande attribuée à {supplier}"),
         ("supplier!", "previous_supplier_if_planned", "teacher_if_planned", "assistant"),
         "new",
+        shows_diagnosis=True,
         action=Action.REASSIGN_SUPPLIER,
         success=lambda t: _(
             "La demande est attribuée à %(name)s.", name=t.supplier.name if t.supplier else ""
