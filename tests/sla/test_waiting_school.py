@@ -349,7 +349,7 @@ def test_the_page_shows_each_clock_in_words(app, world):
     assert "/delais/question" not in html
 
     html = _page(teacher, late)
-    assert re.search(r"Prise en compte :</strong> échéance [^<]* — dépassé de \d+ j ouvrés", html)
+    assert re.search(r"Prise en compte :</strong> échéance [^<]* — dépassé de \d+ jours ouvrés", html)
     assert "En retard" in html
 
     supplier = signed_in(app, world.supplier_user)
