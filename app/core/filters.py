@@ -1,6 +1,6 @@
 """Jinja filters: dates, times and numbers in Europe/Brussels, the Belgian way of the page's
-language (fr_BE « 20 août 2021 à 12:15 », « 1er mars 2026 », de_BE « 20. August 2021 um 12:15 »); a ticket's state as
-its enum.
+language (fr_BE « 20 août 2021 à 12:15 », « 1er mars 2026 », de_BE « 20. August 2021 um
+12:15 »); a ticket's state as its enum; phone numbers grouped the Belgian way.
 
 The filters keep their historical names (`date_fr`, `datetime_fr`); Flask-Babel formats with the
 locale of the page, or of the mail's recipient (app.core.locales)."""
