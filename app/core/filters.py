@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from app.core.locales import current_language
 from app.models.outbox import OutboxStatus
-from app.tickets.phones import display
+from app.tickets.phones import InvalidPhone, display, normalise
 from app.tickets.planning import first_of_month, to_local
 from app.tickets.states import Status
 
@@ -64,7 +64,17 @@ def time_tag(value: datetime | None) -> Markup:
 
 
 def phone(value: str | None) -> str:
+    """A phone number grouped the Belgian way, whatever form it was stored in (« 081 12 34 56 »,
+    « 0470 12 34 56 »): every page, mail and calendar shows numbers through it."""
     return display(value or "")
+
+
+def tel(value: str | None) -> str:
+    """The number for a « tel: » link (E.164, « +3281123456 »); as stored when it cannot be read."""
+    try:
+        return normalise(value or "")
+    except InvalidPhone:
+        return (value or "").replace(" ", "")
 
 
 def ticket_status(value: str | Status) -> Status:
@@ -77,6 +87,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["OutboxStatus"] = OutboxStatus
     app.add_template_filter(ticket_status)
     app.add_template_filter(phone)
+    app.add_template_filter(tel)
     app.add_template_filter(datetime_fr)
     app.add_template_filter(date_fr)
     app.add_template_filter(number)
