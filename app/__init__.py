@@ -72,6 +72,9 @@ def _init_extensions(app: Flask) -> None:
         locale_selector=select_locale,
         timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"],
     )
+    from app.core import typography
+
+    typography.register(app, babel)
     limiter.init_app(app)
     # HTML and JSON answers, compressed when the browser asks (static files: WhiteNoise).
     Compress(app)

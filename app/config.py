@@ -180,6 +180,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         # Unset: `attachments/` in the instance folder of the app (app/tickets/storage.py).
         "ATTACHMENTS_DIR": env.get("RELAIS_ATTACHMENTS_DIR") or None,
         "ATTACHMENT_MAX_MB": _int(env, "RELAIS_ATTACHMENT_MAX_MB", 10),
+        # French typography (app/core/typography.py): no line break before « : ; ? ! ».
+        "RELAIS_FRENCH_TYPOGRAPHY": _bool(env.get("RELAIS_FRENCH_TYPOGRAPHY"), True),
         # Delivery (app/notify): the digest window, retries, the sweep of forgotten rows.
         "RELAIS_DIGEST_SECONDS": _int(env, "RELAIS_DIGEST_SECONDS", 60),
         # Parsed by seconds_list where it is read (app/notify/outbox.py).

@@ -13,6 +13,7 @@ from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from app.core.typography import typeset
 from app.dashboard.stats import AGE_BUCKETS, TARGET_SHARE, Scorecard
 
 WIDTH = 360
@@ -29,9 +30,8 @@ def _svg(title: str, desc: str, height: int, body: list[str], ident: str) -> Mar
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d" xmlns="http://www.w3.org/2000/svg" '
         f'font-family="system-ui, sans-serif" font-size="12">'
-        f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(desc)}</desc>'
-        + "".join(body)
-        + "</svg>"
+        f'<title id="{ident}-t">{escape(typeset(title))}</title>'
+        f'<desc id="{ident}-d">{escape(typeset(desc))}</desc>' + "".join(body) + "</svg>"
     )
 
 

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
+from app.core.typography import french
 from app.demo.accounts import DEMO_ACCOUNTS
 from app.extensions import db
 from app.models import (
@@ -221,6 +222,25 @@ INFO_QUESTIONS = (
         "Une nouvelle enseignante demande s'il existe une formation à l'utilisation de l'écran "
         "interactif.",
     ),
+)
+
+
+def _typeset(value):
+    """The demo's French texts written as a careful author would: no line break before « : ; ? ! »
+    (app.core.typography; what real people type is stored as they typed it)."""
+    if isinstance(value, str):
+        return french(value)
+    if isinstance(value, dict):
+        return {key: _typeset(item) for key, item in value.items()}
+    return type(value)(_typeset(item) for item in value)
+
+
+PROBLEMS = _typeset(PROBLEMS)
+REOPEN_REASONS, SEND_BACK_REASONS, CANCEL_REASONS = map(
+    _typeset, (REOPEN_REASONS, SEND_BACK_REASONS, CANCEL_REASONS)
+)
+TEACHER_COMMENTS, SUPPLIER_COMMENTS, INTERNAL_COMMENTS, INFO_QUESTIONS = map(
+    _typeset, (TEACHER_COMMENTS, SUPPLIER_COMMENTS, INTERNAL_COMMENTS, INFO_QUESTIONS)
 )
 
 # The stories and how many of each; every company gets its share of each kind.
@@ -656,8 +676,10 @@ class _Story:
             add_comment(
                 creator,
                 ticket.id,
-                "Les tablettes du Lot 03 sont garanties quatre ans à partir de la livraison ; "
-                "la casse accidentelle n'est pas couverte.",
+                french(
+                    "Les tablettes du Lot 03 sont garanties quatre ans à partir de la livraison ; "
+                    "la casse accidentelle n'est pas couverte."
+                ),
                 now=self._later(plan.created_at, (2, 30)),
             )
 

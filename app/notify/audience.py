@@ -31,6 +31,13 @@ class Person:
     # The event kinds this person turned off on their profile (app.notify.preferences).
     muted_kinds: frozenset[str] = frozenset()
     language: str = "fr"  # of their messages (app.notify.languages)
+    # A company's reference address: its name is no person's, the mail greets nobody by it.
+    company: bool = False
+
+    @property
+    def greeting_name(self) -> str:
+        """The name « Bonjour … , » uses: none for a company (« Bonjour, »)."""
+        return "" if self.company else self.name
 
 
 @dataclass(frozen=True)

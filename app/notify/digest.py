@@ -1,7 +1,9 @@
 """One message for several changes to one ticket: what a person reads when the send job claimed
 more than one of their waiting messages about the same ticket (app.notify.jobs).
 
-The message is rendered again from the rows' ticket and events, one section per event
+Its subject names the change that matters most (a new ticket before a comment, see
+app.tickets.events.RANKS) and counts the others. The message is rendered again from the rows'
+ticket and events, one section per event
 (mail/_event_section.*, the same part a single message shows), in the order they happened. The
 ticket's details are those of now; the teacher's answer links come with a finished
 intervention's section as in a single message; the newest calendar attachment goes along. It is
@@ -23,6 +25,7 @@ from app.notify.links import external_url
 from app.notify.threads import reply_address
 from app.notify.ticket_notices import headline, people_of
 from app.notify.transport import Outgoing
+from app.tickets.events import kind_of
 
 
 def recipient_of(ticket: Ticket, event: TicketEvent, row: OutboxMessage) -> Recipient:
@@ -38,6 +41,29 @@ def recipient_of(ticket: Ticket, event: TicketEvent, row: OutboxMessage) -> Reci
         person=Person(email=row.recipient, user_id=row.user_id),
         reasons=["teacher"] if teacher else [],
     )
+
+
+def _subject(ticket: Ticket, sections: list[dict]) -> str:
+    """« [TECH-100] Nouvelle demande — Résumé (+1 changement) »: named after the event that
+    matters most (app.tickets.events.RANKS; the newest of equal rank), so that a new ticket,
+    an assignment or an approval request is recognised among the changes that came with it."""
+    _, main = max(
+        enumerate(sections),
+        key=lambda pair: (_rank(pair[1]["event"]), pair[0]),
+    )
+    return ngettext(
+        "[%(reference)s] %(headline)s — %(summary)s (+%(num)d changement)",
+        "[%(reference)s] %(headline)s — %(summary)s (+%(num)d changements)",
+        len(sections) - 1,
+        reference=ticket.reference,
+        headline=main["title"],
+        summary=ticket.summary,
+    )
+
+
+def _rank(event: TicketEvent) -> int:
+    kind = kind_of(event.kind)
+    return kind.rank if kind else 0
 
 
 def compose(primary: OutboxMessage, rows: list[OutboxMessage]) -> Outgoing:
@@ -87,13 +113,7 @@ def _compose(primary: OutboxMessage, rows: list[OutboxMessage]) -> Outgoing:
     return Outgoing(
         id=primary.id,
         recipient=primary.recipient,
-        subject=ngettext(
-            "[%(reference)s] %(num)d changement — %(summary)s",
-            "[%(reference)s] %(num)d changements — %(summary)s",
-            len(rows),
-            reference=ticket.reference,
-            summary=ticket.summary,
-        ),
+        subject=_subject(ticket, sections),
         body_text=render_template("mail/ticket_digest.txt", **context),
         body_html=render_template("mail/ticket_digest.html", **context),
         reply_to=primary.reply_to or reply_address(ticket.id, primary.recipient),

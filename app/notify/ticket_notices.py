@@ -57,6 +57,7 @@ def _supplier_person(supplier: Supplier | None) -> Person | None:
         name=supplier.name,
         muted_kinds=_muted(owner),
         language=languages.of_user(owner),
+        company=True,
     )
 
 

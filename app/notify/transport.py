@@ -11,9 +11,13 @@ from __future__ import annotations
 import smtplib
 from dataclasses import dataclass
 from email.errors import MessageError
+from email.message import EmailMessage
+from email.policy import EmailPolicy
+from email.quoprimime import header_encode
+from email.utils import formatdate, make_msgid
 
 from flask import current_app
-from flask_mail import BadHeaderError, Connection, Message, sanitize_address, sanitize_addresses
+from flask_mail import Connection, sanitize_address
 
 from app.core.input import clean_text
 from app.devmail.mailbox import store
@@ -59,31 +63,87 @@ class _TimedConnection(Connection):
         return host
 
 
-def build(message: OutboxMessage | Outgoing) -> Message:
-    msg = Message(
-        # One line whatever the subject was built from: a summary stored with a line break
-        # (before the input layer, or by a script) would otherwise fail every mail about it.
-        subject=clean_text(message.subject or "", multiline=False),
-        recipients=[message.recipient],
-        body=message.body_text,
-        html=message.body_html,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        reply_to=message.reply_to,
-    )
-    msg.extra_headers = {"X-Relais-Message": str(message.id), "Auto-Submitted": "auto-generated"}
-    if message.message_id:
-        msg.msgId = message.message_id
+# An encoded word, « =?utf-8?q?…?= », short enough for a line with « Subject: » before it.
+WORD_LENGTH = 66
+
+
+def encoded_words(text: str) -> list[str]:
+    """`text` as RFC 2047 encoded words, every space inside one (« Delr=C3=A9e_ »).
+
+    Whitespace between two encoded words is not part of the text: a space a folder puts
+    between them, as Python's own folders do in front of « — » (« Delrée —Vidéo »), is lost."""
+    words, piece = [], ""
+    for char in text:
+        if piece and len(header_encode((piece + char).encode(), "utf-8")) > WORD_LENGTH:
+            words.append(header_encode(piece.encode(), "utf-8"))
+            piece = ""
+        piece += char
+    if piece:
+        words.append(header_encode(piece.encode(), "utf-8"))
+    return words
+
+
+class MailPolicy(EmailPolicy):
+    """The modern policy (`email.policy.SMTP`: CRLF lines), with a subject that is not ASCII
+    written as encoded words that each carry their spaces (see `encoded_words`)."""
+
+    def fold(self, name, value):
+        if name.lower() == "subject" and not str(value).isascii():
+            return f"{name}: " + f"{self.linesep} ".join(encoded_words(str(value))) + self.linesep
+        return super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        if name.lower() == "subject" and not str(value).isascii():
+            return self.fold(name, value).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+POLICY = MailPolicy(linesep="\r\n")
+
+
+def _address(value: str | tuple[str, str]) -> str:
+    """An address as it may go into a header (an IDNA domain, an encoded name); a line break
+    in it (a header injected through a stored value) is refused."""
+    if any("\r" in part or "\n" in part for part in ([value] if isinstance(value, str) else value)):
+        raise ValueError("retour à la ligne dans une adresse")
+    return sanitize_address(value)
+
+
+def build(message: OutboxMessage | Outgoing) -> EmailMessage:
+    """The message as the standard library's modern API builds it (MailPolicy).
+
+    Flask-Mail's Message, and the standard library's folders too, may fold an accented subject
+    between two encoded words and so drop a space (« Delrée —Vidéoprojecteur »): the subject
+    is encoded by MailPolicy. A header value with a line break raises ValueError here
+    (`encode` makes it a permanent failure)."""
+    msg = EmailMessage(policy=POLICY)
+    # One line whatever the subject was built from: a summary stored with a line break
+    # (before the input layer, or by a script) would otherwise fail every mail about it.
+    msg["Subject"] = clean_text(message.subject or "", multiline=False)
+    msg["From"] = _address(current_app.config["MAIL_DEFAULT_SENDER"])
+    msg["To"] = _address(message.recipient)
+    if message.reply_to:
+        msg["Reply-To"] = _address(message.reply_to)
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = message.message_id or make_msgid(domain="relais")
     if message.thread_id and message.thread_id != message.message_id:
         # Mail clients group a ticket's mails under its first one.
-        msg.extra_headers["In-Reply-To"] = message.thread_id
-        msg.extra_headers["References"] = message.thread_id
+        msg["In-Reply-To"] = message.thread_id
+        msg["References"] = message.thread_id
+    msg["X-Relais-Message"] = str(message.id)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(message.body_text or "")
+    if message.body_html:
+        msg.add_alternative(message.body_html, subtype="html")
     if message.calendar:
         # Calendar apps read the method from the part's content type (RFC 6047).
         method = message.calendar_method or "REQUEST"
-        msg.attach(
-            "invitation.ics" if method != "CANCEL" else "annulation.ics",
-            f"text/calendar; method={method}; charset=UTF-8",
+        msg.add_attachment(
             message.calendar.encode(),
+            maintype="text",
+            subtype="calendar",
+            params={"method": method, "charset": "UTF-8"},
+            filename="invitation.ics" if method != "CANCEL" else "annulation.ics",
         )
     return msg
 
@@ -100,10 +160,8 @@ def encode(message: OutboxMessage | Outgoing) -> tuple[str, list[str], bytes]:
     """Envelope sender, recipients and bytes; PermanentFailure when the message cannot be built."""
     try:
         msg = build(message)
-        if msg.has_bad_headers():
-            raise BadHeaderError("retour à la ligne dans un en-tête")
-        return sanitize_address(msg.sender), sanitize_addresses(msg.send_to), msg.as_bytes()
-    except (BadHeaderError, MessageError, UnicodeError, ValueError) as exc:
+        return msg["From"].addresses[0].addr_spec, [msg["To"].addresses[0].addr_spec], bytes(msg)
+    except (IndexError, MessageError, UnicodeError, ValueError) as exc:
         raise PermanentFailure(f"Message impossible à construire : {exc!r}") from exc
 
 

@@ -42,18 +42,20 @@ def _minutes_per_day(cal: BusinessCalendar) -> int:
 
 def duration_text(minutes: int, day: int = 480) -> str:
     """Business time, the way people say it: « 45 min », « 3 h 20 », « 16 h »; beyond two
-    business days, « 3 j ouvrés 4 h »."""
+    business days, « 3 jours ouvrés et 4 h »."""
     minutes = abs(int(minutes))
     days, rest = divmod(minutes, day) if day and minutes > 2 * day else (0, minutes)
     hours, mins = divmod(rest, 60)
     parts = []
     if days:
-        parts.append(ngettext("%(num)d j ouvré", "%(num)d j ouvrés", days))
+        parts.append(ngettext("%(num)d jour ouvré", "%(num)d jours ouvrés", days))
     if hours:
         parts.append(f"{hours} h {mins:02d}" if mins else f"{hours} h")
     elif mins or not parts:
         parts.append(f"{mins} min")
-    return " ".join(parts)
+    if len(parts) == 2:
+        return _("%(days)s et %(rest)s", days=parts[0], rest=parts[1])
+    return parts[0]
 
 
 # A short day, the way each language writes it: « lun. 16/11 », « Mo., 16.11. ».

@@ -13,6 +13,9 @@ stored strings never change). For each kind, `DESCRIPTIONS` holds:
   visit in the calendars (`calendar`: app.agenda.invitations), and whether it is an answer the
   links of an approval mail give (`answers_approval`: app.mail_actions.answers).
 
+Beside the table, RANKS orders the kinds that send a mail: a message that gathers several
+events (app.notify.digest) is named after its highest-ranked one.
+
 Pure: no database, no request (texts are translated when called). The layers read this table;
 tests/tickets/test_ticket_events.py checks that no kind is half-declared.
 """
@@ -101,6 +104,17 @@ class EventKind(StrEnum):
         return self.description.group
 
     @property
+    def names_actor(self) -> bool:
+        """Its headline names who acted (« Nouveau commentaire de … »): the mail does not say
+        it again after it."""
+        return "{actor}" in str(self.description.headline or "")
+
+    @property
+    def rank(self) -> int:
+        """How much it matters beside other events in one message (RANKS; 0 without mail)."""
+        return RANKS.get(self, 0)
+
+    @property
     def sends_mail(self) -> bool:
         return self.description.headline is not None
 
@@ -160,6 +174,9 @@ class Description:
     teacher_notice: str | None = None
     notice: str | None = None
     asks_school: bool = False
+    # Its mail carries the ticket's diagnosis: the company it is given to knows what is broken
+    # without signing in.
+    shows_diagnosis: bool = False
     # Its mail asks the contact to approve or reopen (and carries the links that answer).
     asks_approval: bool = False
     # A workflow action: the action, and what the person who took it reads.
@@ -304,6 +321,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         "new",
         teacher_notice="registered",
         notice="assigned_to_company",
+        shows_diagnosis=True,
         clocks=ClockEffect.START,
     ),
     EventKind.COMMENT: Description(
@@ -431,6 +449,7 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         _l("Demande attribuée à {supplier}"),
         ("supplier!", "previous_supplier_if_planned", "teacher_if_planned", "assistant"),
         "new",
+        shows_diagnosis=True,
         action=Action.REASSIGN_SUPPLIER,
         success=lambda t: _(
             "La demande est attribuée à %(name)s.", name=t.supplier.name if t.supplier else ""
@@ -524,6 +543,34 @@ DESCRIPTIONS: dict[EventKind, Description] = {
         action=Action.CLOSE_UNANSWERED,
         clocks=ClockEffect.CLOSED,
     ),
+}
+
+# The ranks of the kinds that send a mail, highest first: what a digest's subject names.
+# A new ticket or a change of hands comes first (the mail that « always goes » must be
+# recognised by its subject), then what asks the school something, what ends or stops the
+# work, the visits, the clocks, and last the comments.
+RANKS: dict[EventKind, int] = {
+    EventKind.CREATED: 100,
+    EventKind.REASSIGN_SUPPLIER: 100,
+    EventKind.ASSIGN_TECHNICIAN: 90,
+    EventKind.CHANGE_ASSIGNEE: 90,
+    EventKind.FINISH: 80,
+    EventKind.FINISH_ON_SPOT: 80,
+    EventKind.AUTO_CLOSE_REMINDER: 80,
+    EventKind.INFO_REQUEST: 70,
+    EventKind.INFO_REMINDER: 70,
+    EventKind.CANCEL: 60,
+    EventKind.SEND_BACK: 60,
+    EventKind.REOPEN: 60,
+    EventKind.APPROVE: 60,
+    EventKind.AUTO_CLOSE: 60,
+    EventKind.CLOSED_UNANSWERED: 60,
+    EventKind.PLAN: 50,
+    EventKind.RESCHEDULE: 50,
+    EventKind.SLA_WARNING: 40,
+    EventKind.PAUSE: 20,
+    EventKind.RESUME: 20,
+    EventKind.COMMENT: 10,
 }
 
 KIND_OF_ACTION: dict[Action, EventKind] = {

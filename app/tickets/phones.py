@@ -40,6 +40,21 @@ def display(stored: str) -> str:
     if number.country_code != 32:
         return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
     if not phonenumbers.is_valid_number(number):
-        # Possible but unassigned (the current portal's 0123/456789): keep the digits and the 0.
-        return "0" + phonenumbers.national_significant_number(number)
+        # Possible but unassigned (the current portal's 0123/456789): grouped all the same.
+        return _grouped("0" + phonenumbers.national_significant_number(number))
     return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+
+
+def _grouped(digits: str) -> str:
+    """Belgian grouping without the numbering plan: « 0123 45 67 89 » (ten digits, as mobiles),
+    « 02 123 45 67 » (the one-digit zones 2, 3, 4 and 9), « 081 12 34 56 »."""
+    if len(digits) == 10:
+        head, rest = digits[:4], digits[4:]
+    elif len(digits) == 9 and digits[1] in "2349":
+        head, rest = digits[:2], digits[2:]
+        return f"{head} {rest[:3]} {rest[3:5]} {rest[5:]}"
+    elif len(digits) == 9:
+        head, rest = digits[:3], digits[3:]
+    else:
+        return digits
+    return " ".join([head, *(rest[i : i + 2] for i in range(0, len(rest), 2))])

@@ -47,10 +47,20 @@ def to_local(instant: datetime) -> datetime:
     return instant.astimezone(BRUSSELS)
 
 
+def first_of_month(pattern: str, day: date, where: str) -> str:
+    """`pattern` with French's « 1er » for the first day of a month (« le 1er novembre »).
+
+    Babel writes « 1 novembre »; German's « 1. November » needs nothing."""
+    if day.day == 1 and where.startswith("fr"):
+        return re.sub(r"(?<![d'])d(?!d)", "d'er'", pattern, count=1)
+    return pattern
+
+
 def day_text(day: date) -> str:
-    """« 3 mars 2026 », « 3. März 2026 »."""
+    """« 3 mars 2026 », « 1er mars 2026 », « 3. März 2026 »."""
     where = locale()
-    return format_date(day, DAY_PATTERNS.get(where, "d MMMM y"), locale=where)
+    pattern = first_of_month(DAY_PATTERNS.get(where, "d MMMM y"), day, where)
+    return format_date(day, pattern, locale=where)
 
 
 def date_text(instant: datetime) -> str:
@@ -145,7 +155,8 @@ WEEKDAY_PATTERNS = {"fr_BE": "EEEE d MMMM", "de_BE": "EEEE, d. MMMM"}
 
 def _day_text(local: datetime) -> str:
     where = locale()
-    day = format_date(local, WEEKDAY_PATTERNS.get(where, "EEEE d MMMM"), locale=where)
+    pattern = first_of_month(WEEKDAY_PATTERNS.get(where, "EEEE d MMMM"), local.date(), where)
+    day = format_date(local, pattern, locale=where)
     return _("Le %(day)s", day=day)
 
 

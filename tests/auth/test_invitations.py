@@ -110,7 +110,7 @@ def test_invitation_mail_lands_in_the_dev_mailbox_and_its_link_works(app, client
     text, html = message.part("plain"), message.part("html")
     assert "Corinne Suivi vous invite" in text
     assert "Informatique Mosane" in text
-    assert datetime_fr(invitation.expires_at) in text  # "14 décembre 2026 10:15", Brussels time
+    assert datetime_fr(invitation.expires_at) in text  # "14 décembre 2026 à 10:15", Brussels time
     assert "S’inscrire" in html
     assert 'href="http://relais.test/inscription/' in html
     page = client.get(mail_link(message, "/inscription/"))

@@ -13,9 +13,9 @@ from tests.support import factories
 def test_dates_are_belgian_french_in_brussels_time(app):
     with app.test_request_context():
         # 10:15 UTC is 12:15 in Brussels in summer (CEST), as in the current portal's example.
-        assert datetime_fr(datetime(2021, 8, 20, 10, 15, tzinfo=UTC)) == "20 août 2021 12:15"
+        assert datetime_fr(datetime(2021, 8, 20, 10, 15, tzinfo=UTC)) == "20 août 2021 à 12:15"
         # In winter Brussels is UTC+1.
-        assert datetime_fr(datetime(2021, 12, 1, 23, 30, tzinfo=UTC)) == "2 décembre 2021 00:30"
+        assert datetime_fr(datetime(2021, 12, 1, 23, 30, tzinfo=UTC)) == "2 décembre 2021 à 00:30"
         assert date_fr(datetime(2021, 8, 20, 10, 15, tzinfo=UTC)) == "20 août 2021"
 
 

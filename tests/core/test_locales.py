@@ -209,24 +209,41 @@ def test_the_reset_page_speaks_the_accounts_language(client):
 # ------------------------------------------------------------------ formats
 
 
+def test_the_first_day_of_a_month_is_written_1er_in_french(app):
+    first = datetime(2026, 11, 1, 9, tzinfo=UTC)  # a Sunday, 10:00 in Brussels
+    with app.test_request_context():
+        with in_language("fr"):
+            assert date_fr(date(2026, 11, 1)) == "1er novembre 2026"
+            assert date_fr(first) == "1er novembre 2026"
+            assert datetime_fr(first) == "1er novembre 2026 à 10:00"
+            assert date_text(first) == "1er novembre 2026"
+            assert "le dimanche 1er novembre" in planning.visit_warning(first).lower()
+            assert date_fr(date(2026, 11, 11)) == "11 novembre 2026"
+            assert date_fr(date(2026, 11, 21)) == "21 novembre 2026"
+        with in_language("de"):
+            assert date_fr(date(2026, 11, 1)) == "1. November 2026"
+            assert datetime_fr(first) == "1. November 2026 um 10:00"
+            assert date_text(first) == "1. November 2026"
+
+
 def test_dates_and_numbers_in_belgian_french_and_german(app):
     day = date(2026, 3, 3)
     with app.test_request_context():
         with in_language("fr"):
             assert date_fr(day) == "3 mars 2026"
-            assert datetime_fr(NOW) == "3 mars 2026 09:00"
+            assert datetime_fr(NOW) == "3 mars 2026 à 09:00"
             assert number(1234.5) == "1\u202f234,5"
             assert date_text(NOW) == "3 mars 2026"
         with in_language("de"):
             assert date_fr(day) == "3. März 2026"
-            assert datetime_fr(NOW) == "3. März 2026 09:00"
+            assert datetime_fr(NOW) == "3. März 2026 um 09:00"
             assert number(1234.5) == "1.234,5"
             assert date_text(NOW) == "3. März 2026"
         with in_language("de"):
-            assert duration_text(3 * 480 + 240) == "3 Arbeitstage 4 h"
+            assert duration_text(3 * 480 + 240) == "3 Arbeitstage und 4 h"
             assert moment_text(NOW) == "Di., 03.03. um 09:00"
         with in_language("fr"):
-            assert duration_text(3 * 480 + 240) == "3 j ouvrés 4 h"
+            assert duration_text(3 * 480 + 240) == "3 jours ouvrés et 4 h"
             assert moment_text(NOW) == "mar. 03/03 à 09:00"
         # Outside any choice, the portal's French.
         assert date_fr(day) == "3 mars 2026"
@@ -409,7 +426,7 @@ def test_a_digest_is_written_in_its_recipients_language(make_app, smtp_server):
             send_outbox_message(message_id, now=start + timedelta(seconds=60))
         mails = [m["message"] for m in smtp_server.messages if m["to"] == [ANNA]]
         assert [m["Subject"] for m in mails] == [
-            f"[{ticket.reference}] 2 Änderungen — Beamer defekt"
+            f"[{ticket.reference}] Neue Anfrage — Beamer defekt (+1 Änderung)"
         ]
         with in_language("de"):
             day = date_text(visit)

@@ -113,7 +113,10 @@ def test_changes_within_the_window_make_one_message_per_person(digest_app, smtp_
     got = received(smtp_server)
     assert sorted(got) == [TEACHER, SUPPLIER_REF]
     [teacher_mail] = got[TEACHER]
-    assert teacher_mail["Subject"] == f"[{ticket.reference}] 3 changements — {ticket.summary}"
+    # Named after the creation, the mail that gives the reference (not « 3 changements »).
+    assert teacher_mail["Subject"] == (
+        f"[{ticket.reference}] Nouvelle demande — {ticket.summary} (+2 changements)"
+    )
     text = _text(teacher_mail)
     assert "3 changements sur la demande" in text
     created = text.index("Votre demande a été enregistrée sous la référence")
@@ -125,7 +128,10 @@ def test_changes_within_the_window_make_one_message_per_person(digest_app, smtp_
     [calendar] = [p for p in teacher_mail.walk() if p.get_content_type() == "text/calendar"]
     assert calendar.get_param("method") == "REQUEST"
     [supplier_mail] = got[SUPPLIER_REF]
-    assert supplier_mail["Subject"].startswith(f"[{ticket.reference}] 2 changements")
+    # The assignment, which always goes, is recognised by its subject.
+    assert supplier_mail["Subject"] == (
+        f"[{ticket.reference}] Nouvelle demande — {ticket.summary} (+1 changement)"
+    )
     assert "Une nouvelle demande est attribuée à votre société." in _text(supplier_mail)
 
     # Every row of the teacher's digest is sent, gathered under the first one.
@@ -142,7 +148,8 @@ def test_changes_within_the_window_make_one_message_per_person(digest_app, smtp_
     got = received(smtp_server)
     assert sorted(got) == [COORDINATOR, ASSISTANT]
     [assistant_mail] = got[ASSISTANT]
-    assert assistant_mail["Subject"].startswith(f"[{ticket.reference}] 2 changements")
+    assert assistant_mail["Subject"].startswith(f"[{ticket.reference}] Intervention prévue le")
+    assert assistant_mail["Subject"].endswith(f"— {ticket.summary} (+1 changement)")
     [coordinator_mail] = got[COORDINATOR]
     assert coordinator_mail["Subject"].startswith(f"[{ticket.reference}] Intervention prévue")
 
@@ -171,7 +178,10 @@ def test_the_approval_request_is_in_the_digest(digest_app, smtp_server):
     run_due(at(180))
     got = received(smtp_server)
     [teacher_mail] = got[TEACHER]
-    assert teacher_mail["Subject"].startswith(f"[{ticket.reference}] 2 changements")
+    assert teacher_mail["Subject"] == (
+        f"[{ticket.reference}] Intervention terminée : 1 approbation nécessaire"
+        f" — {ticket.summary} (+1 changement)"
+    )
     text = _text(teacher_mail)
     assert "Merci de vérifier que le problème est résolu" in text
     assert "Alimentation remplacée." in text
@@ -181,7 +191,9 @@ def test_the_approval_request_is_in_the_digest(digest_app, smtp_server):
     assert "Merci de vérifier" in teacher_mail.get_body(("html",)).get_content()
 
     [assistant_mail] = got[ASSISTANT]
-    assert assistant_mail["Subject"].startswith(f"[{ticket.reference}] 2 changements")
+    assert assistant_mail["Subject"].startswith(
+        f"[{ticket.reference}] Intervention terminée : 1 approbation nécessaire"
+    )
     assert "Intervention terminée : 1 approbation nécessaire" in _text(assistant_mail)
     assert "Merci de vérifier" not in _text(assistant_mail)
     assert "/reponse/" not in _text(assistant_mail)

@@ -100,3 +100,18 @@ def test_a_4xx_answer_is_transient(make_app):
             assert "450" in message.last_error
     finally:
         controller.stop()
+
+
+def test_a_folded_subject_keeps_every_space(make_app, smtp_server):
+    """An accented word before « — » in a subject long enough to be folded: the space between
+    them survives the trip through a real SMTP server (Flask-Mail's legacy folding ate it)."""
+    subject = "[TECH-14] Nouveau commentaire de Quentin Delrée — Vidéoprojecteur"
+    app = make_app(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
+    with app.app_context():
+        message = _outbox("teacher@ecole.example.com")
+        message.subject = subject
+        db.session.commit()
+        assert send_outbox_message(message.id) == "sent"
+    got = smtp_server.messages[0]["message"]
+    assert got["Subject"] == subject
+    assert got.get_body(("plain",)).get_content().startswith("L’intervention est prévue")

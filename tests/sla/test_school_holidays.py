@@ -504,10 +504,10 @@ def test_wednesday_afternoon_warns_morning_does_not():
 
 def test_public_holidays_warn_with_their_name():
     assert warning(date(2027, 11, 1), time(10)) == (
-        "Le lundi 1 novembre est un jour férié (Toussaint) : confirmez-vous cette date ?"
+        "Le lundi 1er novembre est un jour férié (Toussaint) : confirmez-vous cette date ?"
     )
     assert warning(date(2026, 11, 1), time(10)) == (
-        "Le dimanche 1 novembre est un jour de week-end et un jour férié (Toussaint) : "
+        "Le dimanche 1er novembre est un jour de week-end et un jour férié (Toussaint) : "
         "confirmez-vous cette date ?"
     )
     assert "Fête de la Fédération Wallonie-Bruxelles" in warning(date(2027, 9, 27), time(10))

@@ -417,8 +417,8 @@ def test_time_helpers():
         "8 h",
         "9 h 05",
         "16 h",
-        "2 j ouvrés 40 min",
-        "3 j ouvrés 1 h",
+        "2 jours ouvrés et 40 min",
+        "3 jours ouvrés et 1 h",
     ]
     assert duration_text(-120) == "2 h"
     assert moment_text(at(MONDAY, 16)) == "lun. 09/03 à 16:00"

@@ -349,7 +349,8 @@ def test_the_page_shows_each_clock_in_words(app, world):
     assert "/delais/question" not in html
 
     html = _page(teacher, late)
-    assert re.search(r"Prise en compte :</strong> échéance [^<]* — dépassé de \d+ j ouvrés", html)
+    late_by = r"Prise en compte :</strong> échéance [^<]* — dépassé de \d+ jours ouvrés"
+    assert re.search(late_by, html)
     assert "En retard" in html
 
     supplier = signed_in(app, world.supplier_user)

@@ -66,6 +66,9 @@ def base_config(database_url: str, tmp: Path) -> dict:
         "MAIL_SERVER": None,
         "DEV_MAILBOX_DIR": str(tmp / "mailbox"),
         "RELAIS_BASE_URL": "http://relais.test",
+        # The tests compare French words with ordinary spaces; the typography tests
+        # (tests/core/test_typography.py) turn the unbreakable ones on.
+        "RELAIS_FRENCH_TYPOGRAPHY": False,
         # Each change's mails leave at once; tests of the digest window set their own.
         "RELAIS_DIGEST_SECONDS": 0,
         # Cheap hashing in tests only.

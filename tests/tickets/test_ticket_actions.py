@@ -521,6 +521,30 @@ def test_weekend_asks_for_a_confirmation(app, world, htmx):
     assert fresh(ticket).status == "in_progress"
 
 
+def _last_all_saints() -> date:
+    """The last 1 November already past: a public holiday, before today."""
+    today = planning.to_local(utcnow()).date()
+    day = date(today.year, 11, 1)
+    return day if day < today else date(today.year - 1, 11, 1)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_past_holiday_is_refused_without_asking_to_confirm_it(app, world, htmx):
+    ticket = world.new_ticket()
+    client = signed_in(app, world.supplier_user)
+    data = {"planned_date": _last_all_saints().isoformat(), "planned_time": "10:00"}
+    response = post(client, ticket, "plan", data, htmx=htmx)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "Cette date est déjà passée." in body
+    assert "confirmez-vous cette date" not in body
+    assert 'id="plan-confirm_weekend"' not in body
+    # Nor does the message that follows the chosen date ask it.
+    live = client.get(_message_url(ticket, **data)).get_data(as_text=True)
+    assert "confirmez-vous" not in live
+    assert fresh(ticket).status == "open"
+
+
 def test_weekday_needs_no_confirmation(app, world):
     ticket = world.new_ticket()
     client = signed_in(app, world.supplier_user)

@@ -36,6 +36,14 @@ def test_every_kind_is_described_and_nothing_else():
     assert set(DESCRIPTIONS) == set(EventKind)
 
 
+def test_the_kinds_that_send_mail_and_only_those_have_a_rank():
+    assert {kind for kind in EventKind if kind.rank} == {
+        kind for kind in EventKind if kind.sends_mail
+    }
+    assert EventKind.CREATED.rank > EventKind.PLAN.rank > EventKind.COMMENT.rank
+    assert EventKind.REASSIGN_SUPPLIER.rank == EventKind.CREATED.rank
+
+
 @pytest.mark.parametrize("kind", KINDS, ids=str)
 def test_every_kind_has_its_activity_sentence(app, kind):
     with app.test_request_context():

@@ -15,7 +15,12 @@ records the event, lets the packages that react write their rows in the same tra
 - `common`: the change every operation runs in, and small checks.
 """
 
-from app.tickets.service.actions import ActionInput, apply_action, visit_horizon_days
+from app.tickets.service.actions import (
+    ActionInput,
+    apply_action,
+    planned_visit_problem,
+    visit_horizon_days,
+)
 from app.tickets.service.clocks import ask_school, pause_clocks, resume_clocks
 from app.tickets.service.common import load_for_update
 from app.tickets.service.creation import NewTicket, create_ticket
@@ -46,6 +51,7 @@ __all__ = [
     "edit_ticket",
     "load_for_update",
     "pause_clocks",
+    "planned_visit_problem",
     "resume_clocks",
     "set_notifications",
     "share",

@@ -118,12 +118,28 @@ def _within_horizon(instant: datetime, now: datetime, field_name: str, *, done: 
         raise TicketError(problem, field=field_name)
 
 
+def planned_visit_problem(instant: datetime, now: datetime | None = None) -> str | None:
+    """Why a visit cannot be planned at `instant` (past, beyond the horizon), or None.
+
+    The view asks it before asking to confirm a holiday or a weekend: a date that will be
+    refused is refused first, not confirmed then refused."""
+    now = now or utcnow()
+    if planning.is_past(instant, now):
+        return planning.PAST_PLAN
+    return planning.horizon_problem(
+        planning.to_local(instant).date(),
+        planning.to_local(now).date(),
+        visit_horizon_days(),
+        done=False,
+    )
+
+
 def _future(instant: datetime | None, now: datetime, field_name: str) -> datetime:
     if instant is None:
         raise TicketError(_("Indiquez la date et l’heure de l’intervention."), field=field_name)
-    if planning.is_past(instant, now):
-        raise TicketError(planning.PAST_PLAN, field=field_name)
-    _within_horizon(instant, now, field_name, done=False)
+    problem = planned_visit_problem(instant, now)
+    if problem:
+        raise TicketError(problem, field=field_name)
     return instant
 
 

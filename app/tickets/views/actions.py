@@ -73,7 +73,7 @@ def act(reference: str, action: str):
         return respond(ticket, status=422, bound=form)
     if isinstance(form, VisitForm):
         instant = form.planned_at()
-        warning = planning.visit_warning(instant, *school_days(ticket.site)) if instant else None
+        warning = _warning(ticket, instant)
         if warning and not form.confirm_weekend.data:
             form.weekend_warning = warning
             return respond(ticket, status=422, bound=form)
@@ -105,6 +105,14 @@ def act(reference: str, action: str):
     return done(ticket, message)
 
 
+def _warning(ticket, instant) -> str | None:
+    """The confirmation a visit's date asks (a holiday, a weekend…); none for a date the
+    service refuses anyway (in the past, too far): that refusal is said first."""
+    if instant is None or service.planned_visit_problem(instant):
+        return None
+    return planning.visit_warning(instant, *school_days(ticket.site))
+
+
 @bp.route("/<reference>/actions/<action>/message")
 @login_required
 def visit_message(reference: str, action: str):
@@ -119,7 +127,5 @@ def visit_message(reference: str, action: str):
     form.validate()  # parses the date and time; errors are shown when the form is sent
     form.refresh_message()
     instant = form.planned_at()
-    form.weekend_warning = (
-        planning.visit_warning(instant, *school_days(ticket.site)) if instant else None
-    )
+    form.weekend_warning = _warning(ticket, instant)
     return render_template("tickets/_visit_message.html", form=form, ticket=ticket, live=True)
