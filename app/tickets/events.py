@@ -556,6 +556,7 @@ RANKS: dict[EventKind, int] = {
     EventKind.CHANGE_ASSIGNEE: 90,
     EventKind.FINISH: 80,
     EventKind.FINISH_ON_SPOT: 80,
+    EventKind.RESOLVE: 80,  # the EN team answered: the school is asked to approve
     EventKind.AUTO_CLOSE_REMINDER: 80,
     EventKind.INFO_REQUEST: 70,
     EventKind.INFO_REMINDER: 70,
@@ -567,6 +568,7 @@ RANKS: dict[EventKind, int] = {
     EventKind.CLOSED_UNANSWERED: 60,
     EventKind.PLAN: 50,
     EventKind.RESCHEDULE: 50,
+    EventKind.EDIT: 45,
     EventKind.SLA_WARNING: 40,
     EventKind.PAUSE: 20,
     EventKind.RESUME: 20,
