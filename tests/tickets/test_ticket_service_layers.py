@@ -21,7 +21,6 @@ from app.tickets import attachments, signals
 from app.tickets.errors import TicketError
 from app.tickets.events import EventKind
 from app.tickets.service import ActionInput, add_comment, apply_action, pause_clocks, share
-from app.tickets.storage import EXTENSION_KEY, LocalStorage
 from app.tickets.workflow import Action, Status
 from tests.support.tickets import TOMORROW_10H, build_world, later, ticket_in
 
@@ -38,16 +37,6 @@ def _photo() -> attachments.Upload:
     Image.new("RGB", (40, 30), (200, 30, 30)).save(out, "PNG")
     out.seek(0)
     return attachments.check_upload(FileStorage(out, filename="apres.png"))
-
-
-@pytest.fixture
-def full_disk(app, tmp_path):
-    """A real storage whose every save fails with an OSError (a file where its folder goes)."""
-    blocked = tmp_path / "not-a-folder"
-    blocked.write_text("a file where the attachments folder should be")
-    app.extensions[EXTENSION_KEY] = LocalStorage(blocked)
-    yield
-    app.extensions.pop(EXTENSION_KEY, None)
 
 
 def _finish(world, ticket, **options):

@@ -19,9 +19,7 @@ from app.extensions import db
 from app.models import Equipment, Role, Site, Ticket, User
 from app.tickets import creation, phones
 from app.tickets.attachments import MAX_FILES, AttachmentError, Upload, check_upload, uploads_in
-from app.tickets.attachments import store_upload as store_attachment
 from app.tickets.errors import Forbidden, TicketError
-from app.tickets.events import EventKind
 from app.tickets.forms import SUPPLIER_AUTO, SUPPLIER_NONE, NewTicketForm
 from app.tickets.permissions import CREATORS
 from app.tickets.service import NewTicket, create_ticket
@@ -203,30 +201,12 @@ def new():
         assignee_id=form.assignee.data or None,
     )
     try:
-        ticket = create_ticket(current_user, data)
+        ticket = create_ticket(current_user, data, files=review.uploads)
     except Forbidden:
         abort(403)
     except TicketError as exc:
         _add_error(form, SERVICE_FIELDS.get(exc.field or "", exc.field or ""), exc.message)
         return _render(form, review, 422)
-
-    if review.uploads:
-        created = next((e for e in ticket.events if e.kind == EventKind.CREATED), None)
-        try:
-            for upload in review.uploads:
-                store_attachment(ticket, upload, current_user, event=created)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()  # the files written are removed with the transaction
-            flash(
-                _(
-                    "Demande %(reference)s créée, mais ses pièces jointes n’ont pas pu être "
-                    "enregistrées : ajoutez-les depuis la demande.",
-                    reference=ticket.reference,
-                ),
-                "warning",
-            )
-            return redirect(url_for("tickets.show", reference=ticket.reference))
     flash(_("Demande %(reference)s créée.", reference=ticket.reference), "success")
     return redirect(url_for("tickets.show", reference=ticket.reference))
 
