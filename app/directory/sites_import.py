@@ -23,7 +23,14 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app.core.input import clean_text
-from app.directory.csv_files import control_errors, decode, read_bytes, records, width_error
+from app.directory.csv_files import (
+    control_errors,
+    decode,
+    each_record,
+    read_bytes,
+    records,
+    width_error,
+)
 from app.directory.schools_import import SchoolFileError, read_header
 from app.directory.sites import SiteValues, key_of, parse_number, problems, save_site
 
@@ -102,13 +109,7 @@ def parse_sites(text: str) -> list[SiteValues]:
     errors: list[str] = []
     kept: list[SiteValues] = []
     first_line: dict[tuple, int] = {}
-    while True:
-        try:
-            start, row = next(reader)  # start: the line the record starts on
-        except StopIteration:
-            break
-        except SchoolFileError as exc:
-            raise SchoolFileError(errors + exc.messages) from exc
+    for start, row in each_record(reader, errors, SchoolFileError):  # start: its first line
         if not any(cell.strip() for cell in row):
             continue
         if len(kept) + len(errors) >= MAX_LINES:
