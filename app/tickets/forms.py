@@ -37,6 +37,12 @@ def _strip(value):
 
 
 class NewTicketForm(Form):
+    SERVICE_FIELDS = {  # noqa: RUF012
+        "request_type_id": "request_type",
+        "site_id": "site",
+        "supplier_id": "supplier",
+        "assignee_id": "assignee",
+    }
     # The school site: typed (FI, FE, name…), then picked among the suggestions.
     site = StringField(
         _l("Implantation scolaire"),

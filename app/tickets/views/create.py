@@ -24,17 +24,9 @@ from app.tickets.forms import SUPPLIER_AUTO, SUPPLIER_NONE, NewTicketForm
 from app.tickets.permissions import CREATORS
 from app.tickets.service import NewTicket, create_ticket
 from app.tickets.storage import settings
-from app.tickets.views import bp
+from app.tickets.views.common import bp
 
 creators_required = roles_required(*CREATORS)
-
-# The service's field names → the form's.
-SERVICE_FIELDS = {
-    "request_type_id": "request_type",
-    "site_id": "site",
-    "supplier_id": "supplier",
-    "assignee_id": "assignee",
-}
 
 
 @dataclass
@@ -65,14 +57,6 @@ def _form(**kwargs) -> NewTicketForm:
     )
 
 
-def _add_error(form: NewTicketForm, name: str, message: str) -> None:
-    target = getattr(form, name, None)
-    if target is None:
-        form.form_errors.append(message)
-    else:
-        target.errors = [*target.errors, message]
-
-
 def _review(form: NewTicketForm) -> Review:
     """Look up what the form names; put what is wrong next to its field."""
     review = Review()
@@ -83,7 +67,7 @@ def _review(form: NewTicketForm) -> Review:
         review.site, review.candidates = found.site, found.candidates
         review.more_candidates = found.more
         if found.error:
-            _add_error(form, "site", found.error)
+            form.add_error("site", found.error)
         if found.site is not None:
             form.site.data = found.site.label
 
@@ -95,7 +79,7 @@ def _review(form: NewTicketForm) -> Review:
         form.equipment_serial.data,
         form.equipment_description.data,
     ):
-        _add_error(form, name, message)
+        form.add_error(name, message)
 
     choice = form.supplier_choice()
     if choice == SUPPLIER_AUTO:
@@ -107,8 +91,7 @@ def _review(form: NewTicketForm) -> Review:
 
     files = uploads_in(form.attachments.data)
     if len(files) > MAX_FILES:
-        _add_error(
-            form,
+        form.add_error(
             "attachments",
             _("%(max)s fichiers au maximum par envoi.", max=MAX_FILES),
         )
@@ -117,22 +100,13 @@ def _review(form: NewTicketForm) -> Review:
             try:
                 review.uploads.append(check_upload(upload))
             except AttachmentError as exc:
-                _add_error(form, "attachments", exc.message)
+                form.add_error("attachments", exc.message)
 
     review.duplicates = creation.duplicates_for(
         form.equipment_label.data, form.equipment_serial.data, review.equipment
     )
-    review.other_site = bool(
-        review.site
-        and review.equipment
-        and review.equipment.site_id
-        and review.equipment.site_id != review.site.id
-    )
+    review.other_site = creation.at_another_site(review.equipment, review.site)
     return review
-
-
-def _has_errors(form: NewTicketForm) -> bool:
-    return bool(form.form_errors) or any(f.errors for f in form)
 
 
 def _render(form: NewTicketForm, review: Review | None = None, status: int = 200):
@@ -175,11 +149,11 @@ def new():
         if found.site is not None:
             form.site.data = found.site.label
         elif found.error and not found.candidates:
-            _add_error(form, "site", found.error)
+            form.add_error("site", found.error)
         return _render(form, review, 422 if form.site.errors else 200)
 
     review = _review(form)
-    if _has_errors(form):
+    if form.has_errors:
         return _render(form, review, 422)
     if review.warnings and not form.confirm.data:
         # Once: the assistant sees the open tickets (or the other site) and decides.
@@ -205,7 +179,7 @@ def new():
     except Forbidden:
         abort(403)
     except TicketError as exc:
-        _add_error(form, SERVICE_FIELDS.get(exc.field or "", exc.field or ""), exc.message)
+        form.add_error(exc.field, exc.message)
         return _render(form, review, 422)
     flash(_("Demande %(reference)s créée.", reference=ticket.reference), "success")
     return redirect(url_for("tickets.show", reference=ticket.reference))
@@ -278,7 +252,7 @@ def equipment_lookup():
         "suggestions": suggestions,
         "typed": bool(label or serial),
         "duplicates": creation.duplicates_for(label, serial, equipment),
-        "other_site": bool(equipment and site and equipment.site_id not in (None, site.id)),
+        "other_site": creation.at_another_site(equipment, site),
         "propose_supplier": form.supplier.data != SUPPLIER_AUTO,
         "oob": form.supplier.data != SUPPLIER_AUTO,
     }

@@ -19,8 +19,8 @@ from app.sla.display import ClockPanel, clock_panel
 from app.sla.pause_forms import AskSchoolForm, ClockForm, PauseForm, ResumeForm, blank_forms
 from app.tickets import service
 from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
-from app.tickets.views import bp, get_ticket_or_404
-from app.tickets.views.page import PARTS, page_context
+from app.tickets.views.common import bp, get_ticket_or_404
+from app.tickets.views.parts import PARTS, page_context
 
 PART = "clocks"
 
