@@ -202,7 +202,11 @@ def respond(ticket: Ticket, *, main: str = "actions", status: int = 200, **conte
     """The whole page, or for htmx the `main` part and (unless the form came back with errors)
     the others out of band: the state, the buttons, the activity… as they are now."""
     assert main in MAIN_PARTS
-    values = page_context(ticket, **context)
+    return render_page(page_context(ticket, **context), main=main, status=status)
+
+
+def render_page(values: dict, *, main: str, status: int = 200):
+    """`respond`, once the page's context (`values`) is built."""
     if wants_fragment():
         parts = [] if status == 422 else [p for p in PARTS if p != main]
         body = render_template("tickets/_updated.html", main=main, parts=parts, **values)
