@@ -208,11 +208,7 @@ def invite():
             except PermissionDenied:
                 abort(403)
             except AccountError as exc:
-                field = getattr(form, exc.field or "", None)
-                if field is not None:
-                    field.errors = [*field.errors, str(exc.message)]
-                else:
-                    form.form_errors.append(str(exc.message))
+                form.add_error(exc.field, str(exc.message))
             else:
                 flash(
                     _(

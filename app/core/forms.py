@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
@@ -102,6 +104,22 @@ class Form(FlaskForm):
             return formdata
 
     misplaced_parts: dict[str, object]
+    # The names a service gives its errors (e.g. TicketError.field) → this form's field for them.
+    SERVICE_FIELDS: ClassVar[Mapping[str, str]] = {}
+
+    def add_error(self, name: str | None, message, *, default: str | None = None) -> None:
+        """Put an error (a service's or a look-up's) under the field it names, else under
+        `default`, else above the form."""
+        for candidate in (self.SERVICE_FIELDS.get(name or "", name), default):
+            if candidate and candidate in self:
+                field = self[candidate]
+                field.errors = [*field.errors, message]
+                return
+        self.form_errors.append(message)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.form_errors) or any(field.errors for field in self)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.core.typography import french
 from app.demo.accounts import DEMO_ACCOUNTS
@@ -345,13 +347,54 @@ def seed_tickets(*, now: datetime | None = None) -> int:
     db.session.commit()
     db.session.expunge_all()
     story = _Story(rng, cast, now)
-    for plan in plans:
-        if plan.story == "info":
-            story.info(plan, types["INFO"])
-        else:
-            story.run(plan, types["TECH"])
-        db.session.expunge_all()
+    with _commits_without_waiting_for_the_disk():
+        for plan in plans:
+            if plan.story == "info":
+                story.info(plan, types["INFO"])
+            else:
+                story.run(plan, types["TECH"])
+            db.session.expunge_all()
     return len(plans)
+
+
+# Per connection: commit without waiting for the disk to confirm the write.
+_QUICK_COMMITS = {
+    "sqlite": "PRAGMA synchronous = OFF",
+    "postgresql": "SET synchronous_commit = off",
+}
+
+
+@contextmanager
+def _commits_without_waiting_for_the_disk() -> Iterator[None]:
+    """The demo history is a few thousand small commits (every change of the service, every mail
+    sent); waiting for the disk at each is most of the seed's time. A seed cut short by a
+    crash is simply run again, so durability buys nothing here; what is written is the same.
+    The engine's connections are closed afterwards: the next ones have the usual settings."""
+    engine = db.engine
+    statement = _QUICK_COMMITS.get(engine.dialect.name)
+    if statement is None:
+        yield
+        return
+
+    def quick(dbapi_connection, _record, _proxy) -> None:
+        # Outside a transaction (psycopg would start one, and a rollback would undo the SET).
+        autocommit = getattr(dbapi_connection, "autocommit", None)
+        if autocommit is False:
+            dbapi_connection.autocommit = True
+        cursor = dbapi_connection.cursor()
+        cursor.execute(statement)
+        cursor.close()
+        if autocommit is False:
+            dbapi_connection.autocommit = False
+
+    db.session.commit()  # the connection goes back to the pool, and comes out with the setting
+    event.listen(engine, "checkout", quick)
+    try:
+        yield
+    finally:
+        event.remove(engine, "checkout", quick)
+        db.session.commit()
+        engine.dispose()
 
 
 def _cast() -> _Cast:

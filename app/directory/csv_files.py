@@ -135,6 +135,20 @@ def records(
         yield start, row
 
 
+def each_record(
+    reader: Iterator[tuple[int, list[str]]], errors: list[str], error: type[CsvFileError]
+) -> Iterator[tuple[int, list[str]]]:
+    """`reader`'s records (from `records`); one that cannot be read ends the reading, its
+    message after the `errors` found before it."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except CsvFileError as exc:
+            raise error(errors + exc.messages) from exc
+
+
 def width_error(line: int, found: int, expected: int) -> str:
     """A record whose field count is not the header's (the imports' separator is « ; »)."""
     return _(

@@ -31,6 +31,7 @@ from app.directory.csv_files import (
     CsvFileError,
     control_errors,
     decode,
+    each_record,
     read_bytes,
     records,
     width_error,
@@ -254,7 +255,6 @@ def _parse(text: str, report: ImportReport) -> _Parsed:
     width = len(header)
     parsed = _Parsed()
     errors: list[str] = []
-    error_count = 0
     seen_rows: set[tuple[int, int, str]] = set()
     first_line: dict[Any, int] = {}
     warnings: list[str] = []
@@ -262,25 +262,17 @@ def _parse(text: str, report: ImportReport) -> _Parsed:
     blank, duplicate = _("ligne vide"), _("ligne en double")
     limits = _length_limits()
 
-    while True:
-        try:
-            start, row = next(reader)  # start: the line the record starts on
-        except StopIteration:
-            break
-        except SchoolFileError as exc:
-            raise SchoolFileError(errors + exc.messages, error_count + 1) from exc
+    for start, row in each_record(reader, errors, SchoolFileError):  # start: its first line
         report.rows_read += 1
         if not any(cell.strip() for cell in row):
             report.skipped[blank] += 1
             continue
         if len(row) != width:
-            error_count += 1
             errors.append(width_error(start, len(row), width))
             continue
         values = {name: row[i] for name, i in index.items()}
         controls = control_errors(start, values)
         if controls:
-            error_count += len(controls)
             errors.extend(controls)
             continue
         values = {name: clean_text(value, multiline=False) for name, value in values.items()}
@@ -290,7 +282,6 @@ def _parse(text: str, report: ImportReport) -> _Parsed:
             continue
         row_errors = _check_row(values, start, limits)
         if row_errors:
-            error_count += len(row_errors)
             errors.extend(row_errors)
             continue
         if errors:
@@ -311,7 +302,7 @@ def _parse(text: str, report: ImportReport) -> _Parsed:
         parsed.teaching.setdefault((fe, fi), set()).add(kind)
 
     if errors:
-        raise SchoolFileError(errors, error_count)
+        raise SchoolFileError(errors)
     if report.rows_read == 0:
         raise SchoolFileError(
             [_("Le fichier ne contient que l'en-tête : aucune ligne à importer.")]

@@ -23,7 +23,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app.core.input import clean_text
-from app.directory.csv_files import control_errors, decode, read_bytes, records, width_error
+from app.directory import csv_files
 from app.directory.schools_import import SchoolFileError, read_header
 from app.directory.sites import SiteValues, key_of, parse_number, problems, save_site
 
@@ -84,7 +84,8 @@ def import_sites(source: str | Path | IO[bytes]) -> SiteImportReport:
     messages with line numbers) before writing anything when any line is wrong."""
     name = str(source) if isinstance(source, str | Path) else str(getattr(source, "name", ""))
     report = SiteImportReport(source=name)
-    rows = parse_sites(decode(read_bytes(source, MAX_BYTES, SchoolFileError), SchoolFileError))
+    data = csv_files.read_bytes(source, MAX_BYTES, SchoolFileError)
+    rows = parse_sites(csv_files.decode(data, SchoolFileError))
     for values in rows:
         site, outcome = save_site(values)
         if outcome == "created":
@@ -97,18 +98,13 @@ def import_sites(source: str | Path | IO[bytes]) -> SiteImportReport:
 
 
 def parse_sites(text: str) -> list[SiteValues]:
-    reader = records(text, ";", SchoolFileError)
+    reader = csv_files.records(text, ";", SchoolFileError)
     header = _header(reader)
     errors: list[str] = []
     kept: list[SiteValues] = []
     first_line: dict[tuple, int] = {}
-    while True:
-        try:
-            start, row = next(reader)  # start: the line the record starts on
-        except StopIteration:
-            break
-        except SchoolFileError as exc:
-            raise SchoolFileError(errors + exc.messages) from exc
+    # start: the line the record starts on
+    for start, row in csv_files.each_record(reader, errors, SchoolFileError):
         if not any(cell.strip() for cell in row):
             continue
         if len(kept) + len(errors) >= MAX_LINES:
@@ -116,10 +112,10 @@ def parse_sites(text: str) -> list[SiteValues]:
                 [_("Le fichier dépasse %(count)s lignes.", count=format_decimal(MAX_LINES))]
             )
         if len(row) != len(header):
-            errors.append(width_error(start, len(row), len(header)))
+            errors.append(csv_files.width_error(start, len(row), len(header)))
             continue
         cells = dict(zip(header, row, strict=True))
-        controls = control_errors(start, cells)
+        controls = csv_files.control_errors(start, cells)
         if controls:
             errors.extend(controls)
             continue

@@ -245,19 +245,24 @@ def fill_provisional(calendar: str, today: date) -> list[SchoolHoliday]:
         for period in school_rules.derive(calendar, year):
             if _overlapping(calendar, period.starts_on, period.ends_on) is not None:
                 continue
-            holiday = SchoolHoliday(
-                calendar=calendar,
-                name=period.name,
-                starts_on=period.starts_on,
-                ends_on=period.ends_on,
-                source="rules",
-                provisional=True,
-            )
+            holiday = _holiday(calendar, period, source="rules", provisional=True)
             db.session.add(holiday)
             db.session.flush()
             created.append(holiday)
     forget_school_holidays()
     return created
+
+
+def _holiday(calendar: str, period, *, source: str, provisional: bool = False) -> SchoolHoliday:
+    """A holiday of `calendar` for a period (derived by the rules, or read from a file)."""
+    return SchoolHoliday(
+        calendar=calendar,
+        name=period.name,
+        starts_on=period.starts_on,
+        ends_on=period.ends_on,
+        source=source,
+        provisional=provisional,
+    )
 
 
 def calendars_in_use() -> list[str]:
@@ -560,13 +565,7 @@ def import_ical(data: bytes, calendar: str = FWB.code) -> ImportReport:
     db.session.flush()
     for period, same in plan:
         if same is None:
-            holiday = SchoolHoliday(
-                calendar=calendar,
-                name=period.name,
-                starts_on=period.starts_on,
-                ends_on=period.ends_on,
-                source="ical",
-            )
+            holiday = _holiday(calendar, period, source="ical")
             db.session.add(holiday)
             report.created.append(holiday)
         elif same.provisional:

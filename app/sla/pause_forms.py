@@ -18,14 +18,7 @@ def _text(label, **kw):
 
 
 class ClockForm(Form):
-    """What each form of the part has: a field for the errors that name no field."""
-
-    def add_error(self, field: str | None, message: str) -> None:
-        target = getattr(self, field, None) if field else None
-        if target is None or not hasattr(target, "errors"):
-            self.form_errors.append(message)
-        else:
-            target.errors = [*target.errors, message]
+    """The base of the part's forms (Form.add_error puts a service error under its field)."""
 
 
 class PauseForm(ClockForm):

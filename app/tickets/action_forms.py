@@ -85,8 +85,6 @@ class ActionForm(Form):
     FIELDS: tuple[str | tuple[str, ...], ...] = ()
     # Plan or reschedule: the day, the time and the message that follows them (VisitForm).
     announces_visit = False
-    # The service's field names (TicketError.field) → this form's field holding the error.
-    SERVICE_FIELDS: dict[str, str] = {}  # noqa: RUF012
 
     def values(self) -> ActionInput:
         return ActionInput()
@@ -96,23 +94,6 @@ class ActionForm(Form):
         """Who the form warns its message goes to: its event's audience, in words."""
         kind = EventKind.of_action(self.action)
         return kind.recipient_labels if kind.description.warns_recipients else []
-
-    def field_for(self, service_field: str | None) -> Field | None:
-        if not service_field:
-            return None
-        return getattr(self, self.SERVICE_FIELDS.get(service_field, service_field), None)
-
-    def add_error(self, service_field: str | None, message: str) -> None:
-        """Put a service error next to its field, or above the form when it names none."""
-        target = self.field_for(service_field)
-        if target is None or not isinstance(target, Field):
-            self.form_errors.append(message)
-        else:
-            target.errors = [*target.errors, message]
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.form_errors) or any(f.errors for f in self)
 
 
 class VisitForm(ActionForm):
@@ -363,6 +344,7 @@ def fill_choices(form: ActionForm, options: list[tuple[int, str]]) -> None:
 
 
 class CommentForm(Form):
+    SERVICE_FIELDS = {"attachments": "files"}  # noqa: RUF012
     body = _text(_l("Ajoutez un commentaire"))
     internal = BooleanField(_l("Interne (équipe EN)"))
     files = MultipleFileField(_l("Pièces jointes (facultatif)"))

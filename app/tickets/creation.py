@@ -138,6 +138,11 @@ def handled_by_en(request_type_id: int | None) -> bool:
     return request_type is not None and not request_type.handled_by_supplier
 
 
+def at_another_site(equipment: Equipment | None, site: Site | None) -> bool:
+    """The device is recorded at another site than the one named (a warning, never a refusal)."""
+    return bool(equipment and site and equipment.site_id not in (None, site.id))
+
+
 def request_type_groups() -> list[tuple[str, list[RequestType]]]:
     """Active request types, grouped by portal category (in the portal's order), named and
     sorted in the reader's language."""

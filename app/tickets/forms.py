@@ -42,6 +42,14 @@ def _strip(value):
 class TicketFrameForm(Form):
     """The frame's fields: school site, contact, device, request type, summary, description."""
 
+    # The service names a field by its own name; the form shows the error under its field.
+    SERVICE_FIELDS = {  # noqa: RUF012
+        "request_type_id": "request_type",
+        "site_id": "site",
+        "supplier_id": "supplier",
+        "assignee_id": "assignee",
+    }
+
     # A request the EN team handles itself (a question, a project) may name no device: the view
     # says so from the chosen request type before validating.
     device_optional = False

@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Attachment, OutboxMessage, Ticket
+from app.models import Attachment, OutboxMessage, Ticket, TicketEvent
 from tests.support import factories
 from tests.support.web import csrf_token
 
@@ -310,6 +310,23 @@ def test_refused_attachment_saves_nothing(app, client, login, world):
     assert 'id="attachments-error"' in text
     assert tickets_count() == 0
     assert attachment_files(app) == []
+
+
+def test_attachments_that_cannot_be_stored_leave_no_ticket(app, client, login, world, full_disk):
+    """The files are stored inside the creation's change: a full or unwritable disk leaves no
+    ticket, no event and no mail, and the form comes back as typed."""
+    login(world.assistant)
+    data = form_data(client, world, attachments=(io.BytesIO(png_bytes()), "photo.png"))
+    response = client.post(NEW, data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    text = page_text(response)
+    assert "Les fichiers n’ont pas pu être enregistrés" in text
+    assert 'id="attachments-error"' in text
+    assert 'value="Écran interactif ne s’allume plus"' in text
+    assert tickets_count() == 0
+    assert db.session.scalar(select(func.count(TicketEvent.id))) == 0
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+    assert db.session.scalar(select(func.count(Attachment.id))) == 0
 
 
 def test_too_many_files(client, login, world):

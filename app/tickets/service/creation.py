@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,12 +13,13 @@ from app.extensions import db
 from app.models import Equipment, Participant, RequestType, Role, Site, Supplier, Ticket, User
 from app.models.types import utcnow
 from app.models.user import normalise_email
+from app.tickets import attachments
 from app.tickets.creation_rules import check_new_ticket
 from app.tickets.errors import Forbidden, TicketError
 from app.tickets.events import EventKind
 from app.tickets.numbering import next_number, reference
 from app.tickets.permissions import CREATORS
-from app.tickets.service.common import record, staff_member, ticket_change
+from app.tickets.service.common import record, staff_member, store_files, ticket_change
 from app.tickets.workflow import Status
 
 
@@ -40,8 +42,15 @@ class NewTicket:
     assignee_id: int | None = None
 
 
-def create_ticket(actor: User, data: NewTicket, *, now: datetime | None = None) -> Ticket:
-    """Open a ticket (its event "created" is `ticket.events[0]`)."""
+def create_ticket(
+    actor: User,
+    data: NewTicket,
+    *,
+    now: datetime | None = None,
+    files: Sequence[attachments.Upload] = (),
+) -> Ticket:
+    """Open a ticket (its event "created" is `ticket.events[0]`). `files` (already checked) are
+    stored with that event, in the same change: a storage failure leaves no ticket behind."""
     if actor.role not in CREATORS:
         raise Forbidden(_("Seule l’équipe EN ouvre des demandes."))
     check_new_ticket(data)
@@ -105,6 +114,7 @@ def create_ticket(actor: User, data: NewTicket, *, now: datetime | None = None) 
             ticket.participants.append(Participant(user=user, added_by=actor, added_at=now))
         db.session.flush()
         event = record(ticket, actor, EventKind.CREATED, to_status=Status.OPEN, now=now)
+        store_files(ticket, actor, event, files, field="attachments")
         outbox.applied(ticket, event)
         outbox.announce(ticket, event, actor)
     return ticket

@@ -21,8 +21,8 @@ from app.tickets.action_forms import ACTION_FORMS, ActionForm, VisitForm, fill_c
 from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
 from app.tickets.events import EventKind
 from app.tickets.permissions import actor_for, can_view
-from app.tickets.views import bp, get_ticket_or_404
-from app.tickets.views.page import action_options, checked_uploads, done, respond
+from app.tickets.views.common import bp, checked_uploads, get_ticket_or_404
+from app.tickets.views.parts import action_options, done, respond
 from app.tickets.workflow import TRANSITIONS, Action, WorkflowError, check
 
 VISIT_ACTIONS = frozenset({Action.PLAN, Action.RESCHEDULE})

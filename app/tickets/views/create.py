@@ -19,24 +19,14 @@ from app.extensions import db
 from app.models import Equipment, Role, Site, Ticket, User
 from app.tickets import creation, phones
 from app.tickets.attachments import MAX_FILES, AttachmentError, Upload, check_upload, uploads_in
-from app.tickets.attachments import store_upload as store_attachment
 from app.tickets.errors import Forbidden, TicketError
-from app.tickets.events import EventKind
 from app.tickets.forms import SUPPLIER_AUTO, SUPPLIER_NONE, NewTicketForm
 from app.tickets.permissions import CREATORS
 from app.tickets.service import NewTicket, create_ticket
 from app.tickets.storage import settings
-from app.tickets.views import bp
+from app.tickets.views.common import bp
 
 creators_required = roles_required(*CREATORS)
-
-# The service's field names → the form's.
-SERVICE_FIELDS = {
-    "request_type_id": "request_type",
-    "site_id": "site",
-    "supplier_id": "supplier",
-    "assignee_id": "assignee",
-}
 
 
 @dataclass
@@ -67,14 +57,6 @@ def _form(**kwargs) -> NewTicketForm:
     )
 
 
-def _add_error(form: NewTicketForm, name: str, message: str) -> None:
-    target = getattr(form, name, None)
-    if target is None:
-        form.form_errors.append(message)
-    else:
-        target.errors = [*target.errors, message]
-
-
 def _review(form: NewTicketForm) -> Review:
     """Look up what the form names; put what is wrong next to its field."""
     review = Review()
@@ -87,7 +69,7 @@ def _review(form: NewTicketForm) -> Review:
         review.site, review.candidates = found.site, found.candidates
         review.more_candidates = found.more
         if found.error:
-            _add_error(form, "site", found.error)
+            form.add_error("site", found.error)
         if found.site is not None:
             form.site.data = found.site.label
 
@@ -99,7 +81,7 @@ def _review(form: NewTicketForm) -> Review:
         form.equipment_serial.data,
         form.equipment_description.data,
     ):
-        _add_error(form, name, message)
+        form.add_error(name, message)
 
     choice = form.supplier_choice()
     if choice == SUPPLIER_AUTO:
@@ -112,8 +94,7 @@ def _review(form: NewTicketForm) -> Review:
 
     files = uploads_in(form.attachments.data)
     if len(files) > MAX_FILES:
-        _add_error(
-            form,
+        form.add_error(
             "attachments",
             _("%(max)s fichiers au maximum par envoi.", max=MAX_FILES),
         )
@@ -122,22 +103,13 @@ def _review(form: NewTicketForm) -> Review:
             try:
                 review.uploads.append(check_upload(upload))
             except AttachmentError as exc:
-                _add_error(form, "attachments", exc.message)
+                form.add_error("attachments", exc.message)
 
     review.duplicates = creation.duplicates_for(
         form.equipment_label.data, form.equipment_serial.data, review.equipment
     )
-    review.other_site = bool(
-        review.site
-        and review.equipment
-        and review.equipment.site_id
-        and review.equipment.site_id != review.site.id
-    )
+    review.other_site = creation.at_another_site(review.equipment, review.site)
     return review
-
-
-def _has_errors(form: NewTicketForm) -> bool:
-    return bool(form.form_errors) or any(f.errors for f in form)
 
 
 def _render(form: NewTicketForm, review: Review | None = None, status: int = 200):
@@ -180,11 +152,11 @@ def new():
         if found.site is not None:
             form.site.data = found.site.label
         elif found.error and not found.candidates:
-            _add_error(form, "site", found.error)
+            form.add_error("site", found.error)
         return _render(form, review, 422 if form.site.errors else 200)
 
     review = _review(form)
-    if _has_errors(form):
+    if form.has_errors:
         return _render(form, review, 422)
     if review.warnings and not form.confirm.data:
         # Once: the assistant sees the open tickets (or the other site) and decides.
@@ -206,30 +178,12 @@ def new():
         assignee_id=form.assignee.data or None,
     )
     try:
-        ticket = create_ticket(current_user, data)
+        ticket = create_ticket(current_user, data, files=review.uploads)
     except Forbidden:
         abort(403)
     except TicketError as exc:
-        _add_error(form, SERVICE_FIELDS.get(exc.field or "", exc.field or ""), exc.message)
+        form.add_error(exc.field, exc.message)
         return _render(form, review, 422)
-
-    if review.uploads:
-        created = next((e for e in ticket.events if e.kind == EventKind.CREATED), None)
-        try:
-            for upload in review.uploads:
-                store_attachment(ticket, upload, current_user, event=created)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()  # the files written are removed with the transaction
-            flash(
-                _(
-                    "Demande %(reference)s créée, mais ses pièces jointes n’ont pas pu être "
-                    "enregistrées : ajoutez-les depuis la demande.",
-                    reference=ticket.reference,
-                ),
-                "warning",
-            )
-            return redirect(url_for("tickets.show", reference=ticket.reference))
     flash(_("Demande %(reference)s créée.", reference=ticket.reference), "success")
     return redirect(url_for("tickets.show", reference=ticket.reference))
 
@@ -301,7 +255,7 @@ def equipment_lookup():
         "suggestions": suggestions,
         "typed": bool(label or serial),
         "duplicates": creation.duplicates_for(label, serial, equipment),
-        "other_site": bool(equipment and site and equipment.site_id not in (None, site.id)),
+        "other_site": creation.at_another_site(equipment, site),
         "propose_supplier": form.supplier.data != SUPPLIER_AUTO,
         "oob": form.supplier.data != SUPPLIER_AUTO,
     }

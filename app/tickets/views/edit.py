@@ -21,13 +21,11 @@ from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFou
 from app.tickets.events import EventKind
 from app.tickets.forms import EditTicketForm
 from app.tickets.permissions import can_edit
-from app.tickets.views import bp, get_ticket_or_404
-from app.tickets.views.page import done
+from app.tickets.views.common import bp, get_ticket_or_404
+from app.tickets.views.parts import done
+
 
 # The service's field names → the form's.
-_FORM_FIELDS = {"request_type_id": "request_type", "site_id": "site"}
-
-
 def _request_types(ticket) -> list:
     """The types the ticket may take: those of its category (its reference is numbered there),
     and its own even when it was retired since."""
@@ -44,14 +42,6 @@ def _request_types(ticket) -> list:
 def _render(ticket, form: EditTicketForm, status: int = 200, **context):
     template = "tickets/_edit_form.html" if wants_fragment() else "tickets/edit.html"
     return render_template(template, ticket=ticket, form=form, **context), status
-
-
-def _field_error(form: EditTicketForm, exc: TicketError) -> None:
-    field = getattr(form, _FORM_FIELDS.get(exc.field or "", exc.field or ""), None)
-    if field is None:
-        form.form_errors.append(exc.message)
-    else:
-        field.errors = [*field.errors, exc.message]
 
 
 @bp.route("/<reference>/modifier", methods=["GET", "POST"])
@@ -106,7 +96,7 @@ def edit(reference: str):
     except service.NothingChanged as exc:
         return done(ticket, _(exc.message), main="details")
     except TicketError as exc:
-        _field_error(form, exc)
+        form.add_error(exc.field, exc.message)
         return _render(ticket, form, 422, **context)
     return done(event.ticket, EventKind.EDIT.description.success(event.ticket), main="details")
 

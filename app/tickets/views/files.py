@@ -17,7 +17,7 @@ from app.models import Attachment, TicketEvent
 from app.tickets.attachments import thumbnail_type
 from app.tickets.permissions import sees_internal
 from app.tickets.storage import StorageKeyError, get_storage
-from app.tickets.views import bp, get_ticket_or_404
+from app.tickets.views.common import bp, get_ticket_or_404
 
 # A file opened by mistake in the browser's own origin can run nothing and load nothing.
 FILE_CSP = "default-src 'none'; sandbox"

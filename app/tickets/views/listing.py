@@ -11,7 +11,7 @@ from app.auth.roles import EN_STAFF
 from app.core.htmx import render, wants_fragment
 from app.tickets import queries
 from app.tickets.permissions import can_create, sees_deadlines
-from app.tickets.views import bp
+from app.tickets.views.common import bp
 
 
 @bp.route("")

@@ -8,7 +8,7 @@ itself with the page's other parts swapped out of band; 422 with the message nex
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -19,8 +19,8 @@ from app.sla.display import ClockPanel, clock_panel
 from app.sla.pause_forms import AskSchoolForm, ClockForm, PauseForm, ResumeForm, blank_forms
 from app.tickets import service
 from app.tickets.errors import Forbidden, StaleTicket, TicketError, TicketNotFound
-from app.tickets.views import bp, get_ticket_or_404
-from app.tickets.views.page import PARTS, page_context
+from app.tickets.views.common import bp, get_ticket_or_404
+from app.tickets.views.parts import page_context, render_page
 
 PART = "clocks"
 
@@ -39,12 +39,7 @@ def panel_for(ticket: Ticket, bound: ClockForm | None = None, open_form: str | N
 def _respond(ticket: Ticket, *, status: int = 200, notice=None, notice_kind="success", **form):
     values = page_context(ticket, notice=notice, notice_kind=notice_kind)
     values["clocks_panel"] = panel_for(values["ticket"], **form)
-    if wants_fragment():
-        parts = [] if status == 422 else [p for p in PARTS if p != PART]
-        body = render_template("tickets/_updated.html", main=PART, parts=parts, **values)
-    else:
-        body = render_template("tickets/show.html", main=PART, **values)
-    return body, status
+    return render_page(values, main=PART, status=status)
 
 
 def _done(ticket: Ticket, message: str):
